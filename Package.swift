@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "labctl",
+    products: [
+        .library(name: "WGNetlink", targets: ["WGNetlink"]),
+        .library(name: "VRRP", targets: ["VRRP"]),
+        .library(name: "SelfMapPaging", targets: ["SelfMapPaging"]),
+        .library(name: "DeviceInfo", targets: ["DeviceInfo"]),
+        .executable(name: "labctl", targets: ["labctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibMNL",
+            pkgConfig: "libmnl",
+            providers: [.apt(["libmnl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(
+            name: "WGNetlink",
+            dependencies: [
+                "CLibMNL", "CSodium",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(
+            name: "VRRP",
+            dependencies: [
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .target(name: "SelfMapPaging"),
+        .target(
+            name: "DeviceInfo",
+            dependencies: [
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "labctl",
+            dependencies: [
+                "WGNetlink", "VRRP", "SelfMapPaging", "DeviceInfo",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "WGNetlinkTests", dependencies: ["WGNetlink"]),
+        .testTarget(name: "VRRPTests", dependencies: ["VRRP"]),
+        .testTarget(name: "SelfMapPagingTests", dependencies: ["SelfMapPaging"]),
+        .testTarget(name: "DeviceInfoTests", dependencies: ["DeviceInfo"]),
+        .testTarget(name: "labctlTests", dependencies: ["labctl"]),
+    ]
+)

@@ -1,0 +1,86 @@
+/// A fact that may be missing or unreadable on a device.
+public enum Fact<Value: Sendable & Hashable & Encodable>: Sendable, Hashable, Encodable {
+    case available(Value)
+    case unavailable(String)
+
+    public var value: Value? {
+        if case .available(let v) = self { return v }
+        return nil
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .available(let v): try c.encode(v)
+        case .unavailable(let why): try c.encode(["unavailable": why])
+        }
+    }
+}
+
+/// One SoC attribute as read from `/sys/devices/socN/NAME`.
+public struct SoCAttribute: Sendable, Hashable, Encodable {
+    public let name: String
+    public let value: String
+}
+
+/// Everything `labctl device` reports, gathered from one source.
+public struct DeviceReport: Sendable, Hashable, Encodable {
+    public let source: String
+    /// Attributes of each `/sys/devices/socN`, keyed by `socN`.
+    public let soc: [String: [SoCAttribute]]
+    public let cpu: Fact<CPUInfo>
+    public let memory: Fact<MemoryInfo>
+    public let uname: Fact<UnameInfo>
+    public let kernelVersion: Fact<KernelVersion>
+    public let commandLine: Fact<KernelCommandLine>
+    /// `/target` on Qualcomm vendor builds.
+    public let target: Fact<String>
+
+    public init(from source: some DeviceSource) {
+        self.source = source.label
+        var soc: [String: [SoCAttribute]] = [:]
+        for dir in source.list("/sys/devices") where dir.hasPrefix("soc") && dir.dropFirst(3).allSatisfy(\.isNumber) && dir.count > 3 {
+            var attributes: [SoCAttribute] = []
+            for name in source.list("/sys/devices/\(dir)") where name != "uevent" && name != "power" && name != "subsystem" {
+                if case .success(let v) = source.text("/sys/devices/\(dir)/\(name)") {
+                    attributes.append(SoCAttribute(name: name, value: v))
+                }
+            }
+            soc[dir] = attributes
+        }
+        self.soc = soc
+        cpu = DeviceReport.fact(source.text("/proc/cpuinfo")) { CPUInfo(parsing: $0) }
+        memory = DeviceReport.fact(source.text("/proc/meminfo")) { MemoryInfo(parsing: $0) }
+        kernelVersion = DeviceReport.fact(source.text("/proc/version")) { KernelVersion(parsing: $0) }
+        commandLine = DeviceReport.fact(source.text("/proc/cmdline")) { KernelCommandLine(parsing: $0) }
+        target = DeviceReport.fact(source.text("/target")) { $0 }
+        if source.isLive, let u = UnameInfo.live() {
+            uname = .available(u)
+        } else {
+            uname = DeviceReport.unameFromProcSys(source)
+        }
+    }
+
+    private static func fact<T>(_ read: Result<String, ReadFailure>, _ parse: (String) -> T?) -> Fact<T> {
+        switch read {
+        case .success(let text):
+            if let v = parse(text) { return .available(v) }
+            return .unavailable("garbage")
+        case .failure(let why):
+            return .unavailable(why.description)
+        }
+    }
+
+    /// uname's fields as `/proc/sys/kernel` exposes them, for dumps.
+    private static func unameFromProcSys(_ source: some DeviceSource) -> Fact<UnameInfo> {
+        func read(_ name: String) -> String? {
+            if case .success(let v) = source.text("/proc/sys/kernel/\(name)") { return v }
+            return nil
+        }
+        guard let sysname = read("ostype"), let release = read("osrelease") else {
+            return .unavailable("missing")
+        }
+        return .available(UnameInfo(sysname: sysname, nodename: read("hostname") ?? "(none)", release: release,
+                                    version: read("version") ?? "", machine: read("arch") ?? "unknown"))
+    }
+}

@@ -1,0 +1,98 @@
+import SystemPackage
+
+/// Why a file could not be read from a source.
+public enum ReadFailure: Error, Sendable, Hashable, CustomStringConvertible {
+    case missing
+    case tooLarge(limit: Int)
+    case unreadable(Errno)
+    case notText
+
+    public var description: String {
+        switch self {
+        case .missing: "missing"
+        case .tooLarge(let limit): "larger than \(limit) bytes"
+        case .unreadable(let errno): "unreadable: \(errno)"
+        case .notText: "not text"
+        }
+    }
+}
+
+/// Where device facts come from: the live root, a directory, or a captured dump.
+public protocol DeviceSource: Sendable {
+    /// A short description, e.g. `live /` or `dump m5.tar.gz`.
+    var label: String { get }
+    /// The bytes of the file at `path` (absolute, as on the device).
+    func read(_ path: String) -> Result<[UInt8], ReadFailure>
+    /// The names in the directory at `path`, sorted; empty if it does not exist.
+    func list(_ path: String) -> [String]
+    /// Whether this is the running system (so live-only calls like uname(2) apply).
+    var isLive: Bool { get }
+}
+
+extension DeviceSource {
+    /// The file as text, trailing newlines removed.
+    public func text(_ path: String) -> Result<String, ReadFailure> {
+        read(path).flatMap { bytes in
+            if bytes.contains(0) && !path.hasPrefix("/proc/device-tree") && !path.contains("/firmware/devicetree") {
+                return .failure(.notText)
+            }
+            var s = String(decoding: bytes, as: UTF8.self)
+            while s.hasSuffix("\n") { s.removeLast() }
+            return .success(s)
+        }
+    }
+}
+
+/// Reads files below a directory, `/` for the live system.
+public struct DirectorySource: DeviceSource {
+    public let root: String
+    public let isLive: Bool
+    /// Largest file read, in bytes.
+    public let sizeLimit: Int
+
+    public init(root: String = "/", sizeLimit: Int = 4 << 20) {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+        self.isLive = r == "/"
+        self.sizeLimit = sizeLimit
+    }
+
+    public var label: String { isLive ? "live /" : "directory \(root)" }
+
+    private func hostPath(_ path: String) -> String {
+        isLive ? path : root + (path.hasPrefix("/") ? path : "/" + path)
+    }
+
+    public func read(_ path: String) -> Result<[UInt8], ReadFailure> {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(FilePath(hostPath(path)), .readOnly)
+        } catch let errno as Errno {
+            return .failure(errno == .noSuchFileOrDirectory || errno == .notDirectory ? .missing : .unreadable(errno))
+        } catch {
+            return .failure(.unreadable(.ioError))
+        }
+        defer { try? fd.close() }
+        var out = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
+            } catch let errno as Errno {
+                return .failure(.unreadable(errno))
+            } catch {
+                return .failure(.unreadable(.ioError))
+            }
+            if n == 0 { break }
+            out += chunk[0..<n]
+            if out.count > sizeLimit { return .failure(.tooLarge(limit: sizeLimit)) }
+        }
+        return .success(out)
+    }
+
+    public func list(_ path: String) -> [String] {
+        DirectoryListing.names(in: hostPath(path))
+    }
+}

@@ -1,0 +1,139 @@
+import CSodium
+
+/// A 32-byte WireGuard key: public, private or preshared.
+///
+/// Public keys are plain values. Private and preshared keys are ``Key`` values too,
+/// but their bytes live in a ``SecretBytes`` box that is zeroed when freed, and
+/// `description` never shows them. Use ``isSecret`` to tell the two apart.
+public struct Key: Sendable, Hashable, CustomStringConvertible {
+    /// Key length in bytes.
+    public static let byteCount = 32
+
+    private let storage: Storage
+
+    private enum Storage: Sendable, Hashable {
+        case open(UInt64, UInt64, UInt64, UInt64)
+        case secret(SecretBytes)
+    }
+
+    /// A public key (or any non-secret 32 bytes).
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == Key.byteCount else { return nil }
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &words) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        storage = .open(words.0, words.1, words.2, words.3)
+    }
+
+    /// A private or preshared key; its bytes are zeroed when the last copy goes away.
+    public init?(secretBytes bytes: some Collection<UInt8>) {
+        guard bytes.count == Key.byteCount else { return nil }
+        let box = SecretBytes()
+        box.withMutableBytes { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        storage = .secret(box)
+    }
+
+    init(secret box: SecretBytes) { storage = .secret(box) }
+
+    /// Whether this key holds secret material.
+    public var isSecret: Bool {
+        if case .secret = storage { return true }
+        return false
+    }
+
+    /// The same bytes, marked secret.
+    public var asSecret: Key {
+        if isSecret { return self }
+        return withUnsafeBytes { Key(secretBytes: $0)! }
+    }
+
+    /// Whether every byte is zero (WireGuard's "no key").
+    public var isZero: Bool {
+        withUnsafeBytes { raw in raw.allSatisfy { $0 == 0 } }
+    }
+
+    /// Calls `body` with the 32 key bytes.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        switch storage {
+        case .open(let a, let b, let c, let d):
+            let words = (a, b, c, d)
+            return try Swift.withUnsafeBytes(of: words) { try body($0) }
+        case .secret(let box):
+            return try box.withBytes(body)
+        }
+    }
+
+    /// The key bytes as an array. For secret keys, prefer ``withUnsafeBytes(_:)``.
+    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+
+    /// Standard base64, 44 characters, as `wg` prints keys.
+    public var base64: String { withUnsafeBytes { Base64.encode($0) } }
+
+    /// Lowercase hex, 64 characters, as the UAPI protocol carries keys.
+    public var hex: String { withUnsafeBytes { Hex.encode($0) } }
+
+    /// Parses a key in `wg`'s strict base64 form: 44 characters ending in one `=`,
+    /// with the unused low bits of the last character zero.
+    public init?(base64 text: some StringProtocol, secret: Bool = false) {
+        guard let raw = Base64.decodeKey(text) else { return nil }
+        if secret { self.init(secretBytes: raw) } else { self.init(bytes: raw) }
+    }
+
+    /// Parses a key as 64 hex digits (either case), as the UAPI protocol sends them.
+    public init?(hex text: some StringProtocol, secret: Bool = false) {
+        guard let raw = Hex.decode(text), raw.count == Key.byteCount else { return nil }
+        if secret { self.init(secretBytes: raw) } else { self.init(bytes: raw) }
+    }
+
+    public var description: String { isSecret ? "(hidden)" : base64 }
+
+    public static func == (lhs: Key, rhs: Key) -> Bool {
+        switch (lhs.storage, rhs.storage) {
+        case (.open(let a0, let a1, let a2, let a3), .open(let b0, let b1, let b2, let b3)):
+            return a0 == b0 && a1 == b1 && a2 == b2 && a3 == b3
+        default:
+            return lhs.withUnsafeBytes { l in
+                rhs.withUnsafeBytes { r in sodium_memcmp(l.baseAddress, r.baseAddress, 32) == 0 }
+            }
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+}
+
+/// 32 secret bytes on the heap, zeroed with `sodium_memzero` when freed.
+public final class SecretBytes: @unchecked Sendable, Hashable {
+    // Written only during initialisation, before the box is shared.
+    private let pointer: UnsafeMutableRawPointer
+
+    init() {
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: Key.byteCount, alignment: 8)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: Key.byteCount)
+    }
+
+    deinit {
+        sodium_memzero(pointer, Key.byteCount)
+        pointer.deallocate()
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeRawBufferPointer(start: pointer, count: Key.byteCount))
+    }
+
+    func withMutableBytes<R>(_ body: (UnsafeMutableRawBufferPointer) throws -> R) rethrows -> R {
+        try body(UnsafeMutableRawBufferPointer(start: pointer, count: Key.byteCount))
+    }
+
+    public static func == (lhs: SecretBytes, rhs: SecretBytes) -> Bool {
+        sodium_memcmp(lhs.pointer, rhs.pointer, Key.byteCount) == 0
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        withBytes { hasher.combine(bytes: $0) }
+    }
+}

@@ -1,0 +1,68 @@
+import FoundationEssentials
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `--json`, shared by every command that prints data.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print machine-readable JSON.")
+    var json = false
+
+    /// Prints `value` as JSON (sorted keys, pretty) if `--json`, else calls `text`.
+    func emit<T: Encodable>(_ value: T, text: () throws -> Void) throws {
+        if json {
+            try JSONOutput.print(value)
+        } else {
+            try text()
+        }
+    }
+}
+
+enum JSONOutput {
+    static func print<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        Swift.print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+enum StandardError {
+    static func write(_ text: String) {
+        var bytes = Array(text.utf8)
+        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+enum StandardInput {
+    /// All of standard input.
+    static func readAll() -> [UInt8] {
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = buf.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return out
+    }
+}
+
+/// Left-aligned columns for human output.
+struct TextTable {
+    var rows: [[String]] = []
+    init(header: [String]) { rows.append(header) }
+    mutating func add(_ row: [String]) { rows.append(row) }
+    func render() -> String {
+        let widths = rows.reduce(into: [Int](repeating: 0, count: rows.first?.count ?? 0)) { w, row in
+            for (i, cell) in row.enumerated() where i < w.count { w[i] = max(w[i], cell.count) }
+        }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+}
