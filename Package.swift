@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP"]),
         .testTarget(name: "SelfMapPagingTests", dependencies: ["SelfMapPaging"]),
         .testTarget(name: "DeviceInfoTests", dependencies: ["DeviceInfo"]),
-        .testTarget(name: "labctlTests", dependencies: ["labctl"]),
+        .testTarget(name: "labctlTests", dependencies: ["labctl"], exclude: ["VM"]),
     ]
 )

@@ -1,0 +1,42 @@
+# labctl: one command to run, one to test. Both install only what is missing.
+SHELL := /bin/bash
+SWIFT ?= swift
+# Debian packages the build, the tests and the VM harness need.
+DEBS := libmnl-dev libsodium-dev pkg-config qemu-system-x86 busybox-static wireguard-tools \
+        wireguard-go keepalived iproute2 tshark cpio kmod procps
+LABCTL := .build/debug/labctl
+
+.PHONY: all deps kernel build test run clean completions
+
+all: build
+
+## Install the Debian packages that are not installed yet (apt-get update only if needed).
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "make: installing $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+## Extract Debian's kernel image and modules for the VM into .cache/vm (once).
+kernel: deps
+	@scripts/vm/kernel >/dev/null
+
+build: deps
+	$(SWIFT) build --build-tests
+
+## Every suite: library unit tests, CLI tests against wg/free/uname, and the VM scenarios.
+test: build kernel
+	$(SWIFT) test --skip-build
+
+## The main job. Until the HA lab lands, a tour of every module.
+run: deps
+	$(SWIFT) build --product labctl
+	$(LABCTL) lab tour
+
+completions: build
+	@mkdir -p completions
+	for sh in bash zsh fish; do $(LABCTL) --generate-completion-script $$sh > completions/labctl.$$sh; done
+
+clean:
+	rm -rf .build .cache
