@@ -21,13 +21,19 @@ public enum Fact<Value: Sendable & Hashable & Encodable>: Sendable, Hashable, En
 public struct SoCAttribute: Sendable, Hashable, Encodable {
     public let name: String
     public let value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
 }
 
 /// Everything `labctl device` reports, gathered from one source.
 public struct DeviceReport: Sendable, Hashable, Encodable {
     public let source: String
-    /// Attributes of each `/sys/devices/socN`, keyed by `socN`.
-    public let soc: [String: [SoCAttribute]]
+    /// Each `/sys/devices/socN`, in order, with decoded attributes.
+    public let soc: [SoCInfo]
+    /// Qualcomm's `/sys/devices/soc0/images`, empty where absent.
+    public let firmwareImages: [FirmwareImage]
     public let cpu: Fact<CPUInfo>
     public let memory: Fact<MemoryInfo>
     public let uname: Fact<UnameInfo>
@@ -36,19 +42,27 @@ public struct DeviceReport: Sendable, Hashable, Encodable {
     /// `/target` on Qualcomm vendor builds.
     public let target: Fact<String>
 
+    /// The lscpu-style CPU summary, when cpuinfo was readable.
+    public let cpuSummary: CPUSummary?
+
     public init(from source: some DeviceSource) {
         self.source = source.label
-        var soc: [String: [SoCAttribute]] = [:]
+        var soc: [SoCInfo] = []
         for dir in source.list("/sys/devices") where dir.hasPrefix("soc") && dir.dropFirst(3).allSatisfy(\.isNumber) && dir.count > 3 {
             var attributes: [SoCAttribute] = []
-            for name in source.list("/sys/devices/\(dir)") where name != "uevent" && name != "power" && name != "subsystem" {
+            for name in source.list("/sys/devices/\(dir)") where !["uevent", "power", "subsystem", "images"].contains(name) {
                 if case .success(let v) = source.text("/sys/devices/\(dir)/\(name)") {
                     attributes.append(SoCAttribute(name: name, value: v))
                 }
             }
-            soc[dir] = attributes
+            soc.append(SoCInfo(directory: dir, attributes: attributes))
         }
         self.soc = soc
+        if case .success(let text) = source.text("/sys/devices/soc0/images") {
+            firmwareImages = FirmwareImage.parse(text)
+        } else {
+            firmwareImages = []
+        }
         cpu = DeviceReport.fact(source.text("/proc/cpuinfo")) { CPUInfo(parsing: $0) }
         memory = DeviceReport.fact(source.text("/proc/meminfo")) { MemoryInfo(parsing: $0) }
         kernelVersion = DeviceReport.fact(source.text("/proc/version")) { KernelVersion(parsing: $0) }
@@ -59,6 +73,8 @@ public struct DeviceReport: Sendable, Hashable, Encodable {
         } else {
             uname = DeviceReport.unameFromProcSys(source)
         }
+        let machine = uname.value?.machine
+        cpuSummary = cpu.value.map { CPUSummary(cpu: $0, machine: machine == "unknown" ? nil : machine) }
     }
 
     private static func fact<T>(_ read: Result<String, ReadFailure>, _ parse: (String) -> T?) -> Fact<T> {

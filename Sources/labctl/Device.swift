@@ -4,26 +4,70 @@ import DeviceInfo
 struct Device: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device",
-        abstract: "SoC, CPU, memory, kernel and firmware facts of this machine or a captured root.",
+        abstract: "SoC, CPU, memory, kernel and firmware facts of this machine, a captured root or an example.",
         discussion: """
             Examples:
               labctl device
-              labctl device --root /mnt/dump --json
-            """
+              labctl device --example netgear-m5
+              labctl device cpu --root /mnt/dump
+            """,
+        subcommands: [Report.self, CPU.self],
+        defaultSubcommand: Report.self
     )
 
-    @Option(help: "Read facts from this directory instead of the live system.")
-    var root: String?
+    struct SourceOptions: ParsableArguments {
+        @Option(help: "Read facts from this directory instead of the live system.")
+        var root: String?
 
-    @OptionGroup var output: OutputOptions
+        @Option(help: "Use a dump shipped with labctl: \(DeviceExamples.names.joined(separator: ", ")).")
+        var example: String?
 
-    func run() throws {
-        let source = DirectorySource(root: root ?? "/")
-        if let root, DirectorySource(root: root).list("/").isEmpty {
-            throw LabError("\(root): not a readable directory")
+        func report() throws -> DeviceReport {
+            if root != nil && example != nil { throw LabError("--root and --example exclude each other") }
+            if let example {
+                guard let source = DeviceExamples.source(named: example) else {
+                    throw LabError("no example '\(example)'; known: \(DeviceExamples.names.joined(separator: ", "))")
+                }
+                return DeviceReport(from: source)
+            }
+            if let root, DirectorySource(root: root).list("/").isEmpty {
+                throw LabError("\(root): not a readable directory")
+            }
+            return DeviceReport(from: DirectorySource(root: root ?? "/"))
         }
-        let report = DeviceReport(from: source)
-        try output.emit(report) { print(DeviceReportText(report).render()) }
+    }
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "report",
+            abstract: "The full report, in sections (the default).",
+            discussion: "Example:\n  labctl device --example netgear-m5 --json")
+
+        @OptionGroup var source: SourceOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let report = try source.report()
+            try output.emit(report) { print(DeviceReportText(report).render()) }
+        }
+    }
+
+    struct CPU: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cpu",
+            abstract: "An lscpu-style CPU summary with lscpu's field names.",
+            discussion: "Example:\n  diff <(labctl device cpu) <(lscpu)")
+
+        @OptionGroup var source: SourceOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let report = try source.report()
+            guard let summary = report.cpuSummary else {
+                throw LabError("/proc/cpuinfo is unavailable in \(report.source)")
+            }
+            try output.emit(summary) { print(summary.lscpuText) }
+        }
     }
 }
 
@@ -39,22 +83,21 @@ struct DeviceReportText {
             out.append(title)
             out += lines.map { "  " + $0 }
         }
+        func rows(_ table: TextTable) -> [String] { table.render().split(separator: "\n").map(String.init) }
 
         if report.soc.isEmpty {
             section("SoC", ["unavailable (no /sys/devices/socN)"])
         }
-        for (name, attributes) in report.soc.sorted(by: { $0.key < $1.key }) {
-            var t = TextTable(header: ["attribute", "value"])
-            for a in attributes { t.add([a.name, a.value]) }
-            section("SoC (\(name))", t.render().split(separator: "\n").map(String.init))
+        for soc in report.soc {
+            var t = TextTable(header: ["attribute", "value", "meaning"])
+            for a in soc.attributes { t.add([a.name, a.raw, a.decoded ?? ""]) }
+            section("SoC (\(soc.directory))", rows(t))
         }
 
-        switch report.cpu {
-        case .available(let cpu):
-            var lines = ["Model name: \(cpu.modelName ?? "unknown")", "Processors: \(cpu.processors.count)"]
-            if let hw = cpu.value("Hardware") { lines.append("Hardware: \(hw)") }
-            section("CPU", lines)
-        case .unavailable(let why):
+        if let summary = report.cpuSummary {
+            section("CPU", summary.lscpuText.split(separator: "\n").map(String.init))
+            if let hw = report.cpu.value?.value("Hardware") { out.append("  Hardware: \(hw)") }
+        } else if case .unavailable(let why) = report.cpu {
             section("CPU", ["unavailable (\(why))"])
         }
 
@@ -63,7 +106,7 @@ struct DeviceReportText {
             var t = TextTable(header: ["", "total", "used", "free", "shared", "buff/cache", "available"])
             t.add(["Mem:", mib(m.totalKiB), mib(m.usedKiB), mib(m.freeKiB), mib(m.sharedKiB), mib(m.buffCacheKiB), mib(m.availableKiB)])
             t.add(["Swap:", mib(m.swapTotalKiB), mib(m.swapUsedKiB), mib(m.swapFreeKiB), "", "", ""])
-            section("Memory (MiB)", t.render().split(separator: "\n").map(String.init))
+            section("Memory (MiB, as free -m)", rows(t))
         case .unavailable(let why):
             section("Memory", ["unavailable (\(why))"])
         }
@@ -88,6 +131,16 @@ struct DeviceReportText {
             section("Command line", c.parameters.map { p in p.value.map { "\(p.key)=\($0)" } ?? p.key })
         case .unavailable(let why):
             section("Command line", ["unavailable (\(why))"])
+        }
+
+        if report.firmwareImages.isEmpty {
+            section("Firmware images", ["unavailable (no /sys/devices/soc0/images)"])
+        } else {
+            var t = TextTable(header: ["slot", "image", "CRM", "variant", "version"])
+            for i in report.firmwareImages {
+                t.add([String(i.slot), i.name ?? "", i.crm.isEmpty ? "(empty)" : i.crm, i.variant, i.version])
+            }
+            section("Firmware images", rows(t))
         }
         return out.joined(separator: "\n")
     }

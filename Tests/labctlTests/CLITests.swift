@@ -12,7 +12,7 @@ import Testing
 
     @Test func errorsAreOneLineOnStderr() throws {
         for args in [["paging", "addresses", "--mode", "sparc"], ["vrrp", "timers", "--advert-int", "0.001"], ["nonsense"],
-                     ["paging", "walk", "0x800000000000"], ["device", "--root", "/nonexistent"]] {
+                     ["paging", "walk", "0x800000000000"], ["device", "--root", "/nonexistent"], ["device", "cpu", "--root", "/nonexistent"]] {
             let r = try run(labctlPath, args)
             #expect(r.status != 0, "\(args)")
             #expect(r.stdout.isEmpty, "\(args)")
@@ -122,5 +122,39 @@ import Testing
         for module in ["WGNetlink", "VRRP", "SelfMapPaging", "DeviceInfo"] {
             #expect(r.stdout.contains("== \(module)"))
         }
+    }
+}
+
+@Suite struct DeviceCPUAgainstLscpuTests {
+    /// Every field labctl prints on this machine is printed identically by lscpu.
+    @Test func liveSummaryMatchesLscpu() throws {
+        let ours = try labctl("device", "cpu")
+        #expect(ours.status == 0)
+        let theirs = try run("/usr/bin/lscpu", [])
+        func fields(_ text: String) -> [String: String] {
+            var out: [String: String] = [:]
+            for line in text.split(separator: "\n") {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                out[String(line[..<colon]).trimmingCharacters(in: .whitespaces)] =
+                    String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+            }
+            return out
+        }
+        let a = fields(ours.stdout), b = fields(theirs.stdout)
+        #expect(a.count >= 9)
+        for (name, value) in a {
+            #expect(b[name] == value, "\(name): labctl '\(value)' lscpu '\(b[name] ?? "-")'")
+        }
+    }
+
+    @Test func exampleReportHasTheM5Facts() throws {
+        let r = try labctl("device", "--example", "netgear-m5")
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("SDX55 (Qualcomm vendor kernels: SDXPRAIRIE)"))
+        #expect(r.stdout.contains("Cortex-A7"))
+        #expect(r.stdout.contains("11:MPSS.HI.2.0.c3.5-00010-SDX55_CPEALL_PACK-1.403198.3"))
+        let bad = try labctl("device", "--example", "nope")
+        #expect(bad.status != 0)
+        #expect(bad.stderr.hasPrefix("labctl: error: no example 'nope'"))
     }
 }
