@@ -6,7 +6,7 @@ DEBS := libmnl-dev libsodium-dev pkg-config qemu-system-x86 busybox-static wireg
         wireguard-go keepalived iproute2 tshark cpio kmod procps
 LABCTL := .build/debug/labctl
 
-.PHONY: all deps kernel build test run clean completions
+.PHONY: all deps kernel build test fuzz run clean completions
 
 all: build
 
@@ -25,8 +25,16 @@ kernel: deps
 build: deps
 	$(SWIFT) build --build-tests
 
-## Every suite: library unit tests, CLI tests against wg/free/uname, and the VM scenarios.
-test: build kernel
+FUZZ_TARGETS := cpuinfo meminfo images
+FUZZ_SECONDS ?= 20
+
+## Every parser's libFuzzer target, for a bounded time each, over its corpus in Fuzz/corpus.
+fuzz:
+	@for t in $(FUZZ_TARGETS); do echo "fuzz $$t ($(FUZZ_SECONDS) s)"; scripts/fuzz/run $$t $(FUZZ_SECONDS) || exit 1; done
+
+## Every suite: fuzzers, library unit tests, CLI tests against wg/free/uname/lscpu, the VM scenarios.
+## swift test runs last so that its summary is the closing line.
+test: build kernel fuzz
 	$(SWIFT) test --skip-build
 
 ## The main job. Until the HA lab lands, a tour of every module.
@@ -39,4 +47,4 @@ completions: build
 	for sh in bash zsh fish; do $(LABCTL) --generate-completion-script $$sh > completions/labctl.$$sh; done
 
 clean:
-	rm -rf .build .cache
+	rm -rf .build .build-fuzz .cache

@@ -17,16 +17,6 @@ public enum Fact<Value: Sendable & Hashable & Encodable>: Sendable, Hashable, En
     }
 }
 
-/// One SoC attribute as read from `/sys/devices/socN/NAME`.
-public struct SoCAttribute: Sendable, Hashable, Encodable {
-    public let name: String
-    public let value: String
-    public init(name: String, value: String) {
-        self.name = name
-        self.value = value
-    }
-}
-
 /// Everything `labctl device` reports, gathered from one source.
 public struct DeviceReport: Sendable, Hashable, Encodable {
     public let source: String

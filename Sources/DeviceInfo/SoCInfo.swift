@@ -1,3 +1,13 @@
+/// One SoC attribute as read from `/sys/devices/socN/NAME`.
+public struct SoCAttribute: Sendable, Hashable, Encodable {
+    public let name: String
+    public let value: String
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
 /// One `/sys/devices/socN` attribute with what its raw value means, where that is known.
 public struct DecodedAttribute: Sendable, Hashable, Encodable {
     public let name: String
