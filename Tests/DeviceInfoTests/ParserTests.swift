@@ -1,23 +1,8 @@
 import Testing
 import DeviceInfo
 
-/// `/proc/cpuinfo` of the Netgear Nighthawk M5 (Qualcomm SDX55), from the published post.
-let m5CPUInfo = """
-    processor       : 0
-    model name      : ARMv7 Processor rev 5 (v7l)
-    BogoMIPS        : 38.40
-    Features        : half thumb fastmult vfp edsp neon vfpv3 tls vfpv4 idiva idivt vfpd32 lpae evtstrm
-    CPU implementer : 0x41
-    CPU architecture: 7
-    CPU variant     : 0x0
-    CPU part        : 0xc07
-    CPU revision    : 5
-
-    Hardware        : Qualcomm Technologies, Inc SDXPRAIRIE
-    Revision        : 0000
-    Serial          : 0000000000000000
-
-    """
+/// `/proc/cpuinfo` of the Netgear Nighthawk M5 (Qualcomm SDX55), as the shipped example holds it.
+let m5CPUInfo = String(decoding: DeviceExamples.netgearM5.files["/proc/cpuinfo"] ?? [], as: UTF8.self)
 
 struct CPUInfoTests {
     @Test func m5SplitsProcessorAndGlobalLines() {
