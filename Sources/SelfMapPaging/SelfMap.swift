@@ -151,15 +151,14 @@ public struct SelfMap: Sendable, Hashable, Codable {
 
     /// Every level's table region, page tables first, like Table 1 of the paper.
     public var regions: [Region] {
-        (1...mode.levels).map { level in
-            let high = canonical((1 << UInt64(mode.virtualAddressBits)) - 1)
+        let high = canonical((1 << UInt64(mode.virtualAddressBits)) - 1)
+        return (1...mode.levels).map { level in
             let first = try? tableAddress(covering: 0, level: level)
             let last = try? tableAddress(covering: high, level: level)
             let count: UInt64 = level == mode.levels ? 1 : 1 << UInt64(mode.virtualAddressBits - mode.shift(ofLevel: level + 1))
             return Region(
-                level: level, name: mode.tableName(atLevel: level),
-                first: first ?? nil, last: last ?? nil,
-                tableCount: count, regionBytes: (first ?? nil) == nil ? 0 : count * 4096)
+                level: level, name: mode.tableName(atLevel: level), first: first, last: last,
+                tableCount: count, regionBytes: first == nil ? 0 : count * 4096)
         }
     }
 }

@@ -30,10 +30,11 @@ struct Device: ParsableCommand {
                 }
                 return DeviceReport(from: source)
             }
-            if let root, DirectorySource(root: root).list("/").isEmpty {
+            let source = DirectorySource(root: root ?? "/")
+            if let root, source.list("/").isEmpty {
                 throw LabError("\(root): not a readable directory")
             }
-            return DeviceReport(from: DirectorySource(root: root ?? "/"))
+            return DeviceReport(from: source)
         }
     }
 
