@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the VM harness need.
-DEBS := libmnl-dev libsodium-dev pkg-config qemu-system-x86 busybox-static wireguard-tools \
+DEBS := libmnl-dev libsodium-dev zlib1g-dev pkg-config qemu-system-x86 busybox-static wireguard-tools \
         wireguard-go keepalived iproute2 tshark cpio kmod procps
 LABCTL := .build/debug/labctl
 
@@ -25,7 +25,7 @@ kernel: deps
 build: deps
 	$(SWIFT) build --build-tests
 
-FUZZ_TARGETS := cpuinfo meminfo images
+FUZZ_TARGETS := cpuinfo meminfo images tar
 FUZZ_SECONDS ?= 20
 
 ## Every parser's libFuzzer target, for a bounded time each, over its corpus in Fuzz/corpus.

@@ -25,6 +25,12 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        .systemLibrary(name: "CLinuxShims"),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "WGNetlink",
             dependencies: [
@@ -42,6 +48,7 @@ let package = Package(
         .target(
             name: "DeviceInfo",
             dependencies: [
+                "CZlib", "CLinuxShims",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -56,6 +63,6 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP"]),
         .testTarget(name: "SelfMapPagingTests", dependencies: ["SelfMapPaging"]),
         .testTarget(name: "DeviceInfoTests", dependencies: ["DeviceInfo"]),
-        .testTarget(name: "labctlTests", dependencies: ["labctl"], exclude: ["VM"]),
+        .testTarget(name: "labctlTests", dependencies: ["labctl"], exclude: ["VM", "Fixtures"]),
     ]
 )

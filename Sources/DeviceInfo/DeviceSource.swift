@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SystemPackage
 
 /// Why a file could not be read from a source.
@@ -60,18 +63,13 @@ public struct DirectorySource: DeviceSource {
 
     public var label: String { isLive ? "live /" : "directory \(root)" }
 
-    private func hostPath(_ path: String) -> String {
-        isLive ? path : root + (path.hasPrefix("/") ? path : "/" + path)
-    }
-
+    /// Reads through openat2(RESOLVE_IN_ROOT), so no path or symlink in the tree reaches outside it.
     public func read(_ path: String) -> Result<[UInt8], ReadFailure> {
         let fd: FileDescriptor
-        do {
-            fd = try FileDescriptor.open(FilePath(hostPath(path)), .readOnly)
-        } catch let errno as Errno {
+        switch ConfinedPath.open(path, in: root, flags: O_RDONLY) {
+        case .success(let opened): fd = opened
+        case .failure(let errno):
             return .failure(errno == .noSuchFileOrDirectory || errno == .notDirectory ? .missing : .unreadable(errno))
-        } catch {
-            return .failure(.unreadable(.ioError))
         }
         defer { try? fd.close() }
         var out = [UInt8]()
@@ -93,6 +91,6 @@ public struct DirectorySource: DeviceSource {
     }
 
     public func list(_ path: String) -> [String] {
-        DirectoryListing.names(in: hostPath(path))
+        ConfinedPath.names(in: path, root: root)
     }
 }

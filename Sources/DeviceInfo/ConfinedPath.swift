@@ -1,0 +1,39 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CLinuxShims
+import SystemPackage
+
+/// Opening and listing below a root without escaping it.
+enum ConfinedPath {
+    /// Opens `path` as if `root` were `/`: `..` and symlinks (absolute ones too) resolve inside `root`.
+    /// The live root `/` opens directly.
+    static func open(_ path: String, in root: String, flags: Int32) -> Result<FileDescriptor, Errno> {
+        if root == "/" {
+            let fd = Glibc.open(path, flags | O_CLOEXEC)
+            return fd >= 0 ? .success(FileDescriptor(rawValue: fd)) : .failure(Errno(rawValue: errno))
+        }
+        let rootFD = Glibc.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard rootFD >= 0 else { return .failure(Errno(rawValue: errno)) }
+        defer { close(rootFD) }
+        let fd = labctl_open_in_root(rootFD, path, flags)
+        return fd >= 0 ? .success(FileDescriptor(rawValue: fd)) : .failure(Errno(rawValue: errno))
+    }
+
+    /// The names in a directory, sorted, without `.` and `..`; empty when it cannot be opened.
+    static func names(in path: String, root: String) -> [String] {
+        guard case .success(let fd) = open(path, in: root, flags: O_RDONLY | O_DIRECTORY),
+              let dir = fdopendir(fd.rawValue) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+}

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+
+/// A captured dump: a `.tar` or `.tar.gz` whose paths are relative to the device's `/`.
+///
+/// The whole archive is checked before anything is used: a path with `..` or a leading `/`,
+/// a symlink out of the dump, a file over the size cap or a decompression bomb is an error.
+public struct DumpSource: DeviceSource {
+    public let label: String
+    public let files: [String: [UInt8]]
+    public var isLive: Bool { false }
+    /// Each directory's entry names, sorted, built once so that `list` does not scan every file.
+    private let directories: [String: [String]]
+
+    /// Unpacks an archive already in memory.
+    public init(archive: [UInt8], label: String, limits: DumpLimits = DumpLimits()) throws(DumpError) {
+        let tar = Gzip.isCompressed(archive) ? try Gzip.decompress(archive, limit: limits.totalBytes + limits.entries * 1024) : archive
+        let files = try TarArchive.read(tar, limits: limits)
+        var directories: [String: Set<String>] = [:]
+        for path in files.keys {
+            var child = Substring(path)
+            while let slash = child.lastIndex(of: "/") {
+                let parent = slash == child.startIndex ? "/" : String(child[..<slash])
+                let (inserted, _) = directories[parent, default: []].insert(String(child[child.index(after: slash)...]))
+                if !inserted { break }
+                child = child[..<slash]
+                if child.isEmpty { break }
+            }
+        }
+        self.files = files
+        self.directories = directories.mapValues { $0.sorted() }
+        self.label = label
+        if files.isEmpty { throw .notADump("\(label): the archive holds no files") }
+    }
+
+    /// Reads and unpacks the dump at `path`.
+    public init(path: String, limits: DumpLimits = DumpLimits()) throws(DumpError) {
+        let bytes: [UInt8]
+        switch ConfinedPath.open(path, in: "/", flags: O_RDONLY) {
+        case .failure(let errno):
+            throw .notADump("\(path): \(errno)")
+        case .success(let fd):
+            defer { try? fd.close() }
+            var out: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n: Int
+                do {
+                    n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
+                } catch {
+                    throw .notADump("\(path): \(error)")
+                }
+                if n == 0 { break }
+                out += chunk[0..<n]
+                if out.count > limits.totalBytes + limits.entries * 1024 { throw .archiveTooLarge(limit: limits.totalBytes) }
+            }
+            bytes = out
+        }
+        do {
+            try self.init(archive: bytes, label: "dump \(path)", limits: limits)
+        } catch {
+            throw .notADump("\(path): \(error)")
+        }
+    }
+
+    public func read(_ path: String) -> Result<[UInt8], ReadFailure> {
+        files[path].map { .success($0) } ?? .failure(.missing)
+    }
+
+    public func list(_ path: String) -> [String] {
+        var key = path
+        while key.count > 1 && key.hasSuffix("/") { key.removeLast() }
+        return directories[key] ?? []
+    }
+}
+
+/// Collects the files `labctl device` reads into a `.tar.gz` dump.
+public enum DeviceCapture {
+    /// Every file the report uses, found in `source`: the paths are as on the device.
+    public static func paths(in source: some DeviceSource) -> [String] {
+        var paths = ["/proc/cpuinfo", "/proc/meminfo", "/proc/version", "/proc/cmdline", "/target",
+                     "/proc/sys/kernel/ostype", "/proc/sys/kernel/osrelease", "/proc/sys/kernel/version",
+                     "/proc/sys/kernel/hostname", "/proc/sys/kernel/arch",
+                     "/sys/firmware/devicetree/base/model", "/sys/firmware/devicetree/base/compatible",
+                     "/sys/devices/system/node/online", "/sys/devices/system/node/possible"]
+        for name in ["online", "possible", "present", "offline", "isolated", "kernel_max"] {
+            paths.append("/sys/devices/system/cpu/\(name)")
+        }
+        for dir in source.list("/sys/devices/system/cpu/vulnerabilities") {
+            paths.append("/sys/devices/system/cpu/vulnerabilities/\(dir)")
+        }
+        for node in source.list("/sys/devices/system/node") where node.hasPrefix("node") {
+            paths.append("/sys/devices/system/node/\(node)/cpulist")
+            paths.append("/sys/devices/system/node/\(node)/cpumap")
+        }
+        for cpu in source.list("/sys/devices/system/cpu") where CPUTopology.cpuNumber(cpu) != nil {
+            let base = "/sys/devices/system/cpu/\(cpu)"
+            paths.append(base + "/online")
+            for name in source.list(base + "/topology") { paths.append("\(base)/topology/\(name)") }
+            for index in source.list(base + "/cache") where index.hasPrefix("index") {
+                for name in ["level", "type", "size", "ways_of_associativity", "coherency_line_size",
+                             "number_of_sets", "physical_line_partition", "shared_cpu_list", "shared_cpu_map", "id"] {
+                    paths.append("\(base)/cache/\(index)/\(name)")
+                }
+            }
+            for name in ["cpuinfo_max_freq", "cpuinfo_min_freq", "scaling_cur_freq"] {
+                paths.append("\(base)/cpufreq/\(name)")
+            }
+        }
+        for soc in source.list("/sys/devices") where SoCInfo.isSoCDirectory(soc) {
+            for name in source.list("/sys/devices/\(soc)") where name != "uevent" {
+                paths.append("/sys/devices/\(soc)/\(name)")
+            }
+        }
+        return paths
+    }
+
+    /// A gzip-compressed tar of every readable file from ``paths(in:)``. Unreadable ones are left out.
+    public static func archive(of source: some DeviceSource, modificationTime: Int) -> (archive: [UInt8], files: Int) {
+        var writer = TarWriter(modificationTime: modificationTime)
+        var count = 0
+        for path in paths(in: source) {
+            guard case .success(let bytes) = source.read(path) else { continue }
+            writer.add(path: path, contents: bytes)
+            count += 1
+        }
+        return (Gzip.compress(writer.finished()), count)
+    }
+}

@@ -1,0 +1,81 @@
+import Testing
+import DeviceInfo
+
+/// A ustar header built by hand, for entries TarWriter would never write.
+func tarHeader(name: String, type: UInt8 = 0x30, size: Int = 0, link: String = "") -> [UInt8] {
+    var h = [UInt8](repeating: 0, count: 512)
+    func put(_ s: String, _ at: Int) { for (i, b) in s.utf8.enumerated() { h[at + i] = b } }
+    put(name, 0)
+    put("0000644", 100)
+    put(String(repeating: "0", count: max(0, 11 - String(size, radix: 8).count)) + String(size, radix: 8), 124)
+    put("00000000000", 136)
+    h[156] = type
+    put(link, 157)
+    put("ustar\u{0}00", 257)
+    for i in 148..<156 { h[i] = 0x20 }
+    let sum = String(h.reduce(0) { $0 + Int($1) }, radix: 8)
+    put(String(repeating: "0", count: 6 - sum.count) + sum, 148)
+    h[154] = 0
+    return h
+}
+
+struct TarArchiveTests {
+    @Test func writerOutputReadsBack() throws {
+        var writer = TarWriter(modificationTime: 1_700_000_000)
+        let long = "/sys/devices/system/cpu/cpu0/cache/index0/" + String(repeating: "deep/", count: 20) + "size"
+        writer.add(path: "/proc/cpuinfo", contents: Array("processor : 0\n".utf8))
+        writer.add(path: long, contents: Array(repeating: 7, count: 1000))
+        writer.add(path: "/empty", contents: [])
+        let files = try TarArchive.read(writer.finished())
+        #expect(files["/proc/cpuinfo"] == Array("processor : 0\n".utf8))
+        #expect(files[long]?.count == 1000)
+        #expect(files["/empty"] == [])
+    }
+
+    @Test func dumpSourceReadsGzip() throws {
+        let (archive, count) = DeviceCapture.archive(of: DeviceExamples.netgearM5, modificationTime: 0)
+        #expect(count > 10)
+        let dump = try DumpSource(archive: archive, label: "m5")
+        #expect(DeviceReport(from: dump).soc == DeviceReport(from: DeviceExamples.netgearM5).soc)
+        #expect(dump.read("/proc/cpuinfo") == DeviceExamples.netgearM5.read("/proc/cpuinfo"))
+    }
+
+    @Test(arguments: [
+        ("../etc/passwd", "leaves the dump"),
+        ("proc/../../x", "leaves the dump"),
+        ("/etc/passwd", "absolute path"),
+    ])
+    func hostilePathsAreRejected(name: String, message: String) {
+        let archive = tarHeader(name: name, size: 1) + [0x41] + [UInt8](repeating: 0, count: 511 + 1024)
+        #expect { try TarArchive.read(archive) } throws: { "\($0)".contains(message) && "\($0)".contains(name) }
+    }
+
+    @Test func symlinksOutOfTheDumpAreRejectedAndInsideOnesIgnored() throws {
+        let outside = tarHeader(name: "proc/cpuinfo", type: 0x32, link: "/etc/shadow") + [UInt8](repeating: 0, count: 1024)
+        #expect { try TarArchive.read(outside) } throws: { "\($0)".contains("points outside the dump") }
+        let climbing = tarHeader(name: "a/link", type: 0x32, link: "../../x") + [UInt8](repeating: 0, count: 1024)
+        #expect(throws: DumpError.symlinkOutside(entry: "a/link", target: "../../x")) { try TarArchive.read(climbing) }
+        let inside = tarHeader(name: "sys/devices/soc0/subsystem", type: 0x32, link: "../../bus/soc") + [UInt8](repeating: 0, count: 1024)
+        #expect(try TarArchive.read(inside).isEmpty)
+    }
+
+    @Test func hugeEntriesAndBombsAreRejected() throws {
+        let huge = tarHeader(name: "proc/kcore", size: 1 << 33) + [UInt8](repeating: 0, count: 1024)
+        #expect(throws: DumpError.entryTooLarge(entry: "proc/kcore", size: 1 << 33, limit: 4 << 20)) { try TarArchive.read(huge) }
+        var writer = TarWriter(modificationTime: 0)
+        for i in 0..<20 { writer.add(path: "/f\(i)", contents: [UInt8](repeating: 0, count: 1 << 20)) }
+        let (bomb, _) = (writer.finished(), 0)
+        let small = DumpLimits(fileBytes: 4 << 20, totalBytes: 8 << 20, entries: 100)
+        #expect(throws: DumpError.archiveTooLarge(limit: 8 << 20)) { try TarArchive.read(bomb, limits: small) }
+    }
+
+    @Test func corruptAndTruncatedArchivesGiveOneLineErrors() {
+        var bad = tarHeader(name: "proc/version", size: 4) + Array("abcd".utf8) + [UInt8](repeating: 0, count: 508 + 1024)
+        bad[0] = 0x51
+        #expect { try TarArchive.read(bad) } throws: { "\($0)".contains("checksum") }
+        let truncated = Array(tarHeader(name: "proc/version", size: 4000) + [1, 2, 3])
+        #expect(throws: DumpError.truncated(entry: "proc/version")) { try TarArchive.read(truncated) }
+        #expect(throws: DumpError.self) { try DumpSource(archive: [0x1F, 0x8B, 8, 0, 0, 0], label: "x") }
+        #expect(throws: DumpError.self) { try DumpSource(archive: [], label: "x") }
+    }
+}
