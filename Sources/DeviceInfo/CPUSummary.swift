@@ -9,17 +9,31 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
 
     public func value(_ name: String) -> String? { fields.first { $0.name == name }?.value }
 
-    /// - Parameter machine: uname's machine, when known (the live system, or a dump's record of it).
-    public init(cpu: CPUInfo, machine: String? = nil) {
+    /// - Parameters:
+    ///   - machine: uname's machine, when known (the live system, or a dump's record of it).
+    ///   - topology: `/sys/devices/system/cpu`, for the core, socket, cache and NUMA lines.
+    public init(cpu: CPUInfo, machine: String? = nil, topology: CPUTopology? = nil) {
         var f: [Field] = []
         func add(_ name: String, _ value: String?) {
             if let value, !value.isEmpty { f.append(Field(name: name, value: value)) }
         }
         let implementer = cpu.value("CPU implementer").flatMap { Self.parseHex($0) }
         let architecture = machine ?? Self.guessArchitecture(cpu)
+        let x86Flags = cpu.value("flags").map { " \($0) " }
         add("Architecture", architecture)
-        add("Byte Order", architecture.map { $0.hasSuffix("be") || $0 == "s390x" || $0 == "ppc64" ? "Big Endian" : "Little Endian" })
-        add("CPU(s)", String(cpu.processors.count))
+        if let x86Flags {
+            add("CPU op-mode(s)", x86Flags.contains(" lm ") ? "32-bit, 64-bit" : "32-bit")
+            add("Address sizes", cpu.value("address sizes"))
+        }
+        add("Byte Order", architecture.map { Self.isBigEndian($0) ? "Big Endian" : "Little Endian" })
+        let processorCount = cpu.processors.isEmpty ? cpu.value("# processors") : String(cpu.processors.count)
+        add("CPU(s)", topology.map { String($0.cpus.count) } ?? processorCount)
+        if let topology {
+            add("On-line CPU(s) list", CPUTopology.formatList(topology.online))
+            let offline = topology.cpus.map(\.number).filter { !topology.online.contains($0) }
+            if !offline.isEmpty { add("Off-line CPU(s) list", CPUTopology.formatList(offline)) }
+        }
+        var stepping: String?
         if let implementer {
             let impl = ARMCPUTable.implementer(implementer)
             add("Vendor ID", impl?.name ?? cpu.value("CPU implementer"))
@@ -28,22 +42,74 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
             add("Model", cpu.value("CPU revision"))
             if implementer == 0x41, let variant = cpu.value("CPU variant").flatMap({ Self.parseHex($0) }),
                let revision = cpu.value("CPU revision").flatMap({ Int($0) }) {
-                add("Stepping", "r\(variant)p\(revision)")
+                stepping = "r\(variant)p\(revision)"
             } else {
-                add("Stepping", cpu.value("CPU variant"))
+                stepping = cpu.value("CPU variant")
             }
-            add("BogoMIPS", cpu.value("BogoMIPS"))
-            add("Flags", cpu.value("Features"))
+        } else if cpu.value("cpu")?.hasPrefix("POWER") == true || cpu.value("cpu")?.hasPrefix("PPC") == true {
+            add("Vendor ID", cpu.value("vendor") ?? "IBM")
+            add("Model name", cpu.value("cpu"))
+            add("Model", cpu.value("revision"))
+        } else if let vendor = cpu.value("vendor_id"), vendor.contains("S390") {
+            add("Vendor ID", vendor)
+            let machine = cpu.value("processor 0")?.split(separator: ",").first { $0.contains("machine =") }
+            add("Machine type", machine.map { String($0.split(separator: "=").last!.trimmingSpaces) })
+        } else if cpu.value("isa") != nil {
+            add("Vendor ID", cpu.value("mvendorid"))
+            add("Model name", cpu.value("uarch") ?? cpu.value("model name"))
         } else {
-            add("Vendor ID", cpu.value("vendor_id") ?? cpu.value("vendor") ?? cpu.value("mvendorid"))
+            add("Vendor ID", cpu.value("vendor_id") ?? cpu.value("vendor"))
             add("Model name", cpu.modelName)
             add("CPU family", cpu.value("cpu family"))
             add("Model", cpu.value("model"))
-            add("Stepping", cpu.value("stepping"))
-            add("BogoMIPS", cpu.value("bogomips") ?? cpu.value("BogoMIPS"))
-            add("Flags", cpu.value("flags") ?? cpu.value("isa"))
+            stepping = cpu.value("stepping")
+        }
+        if let topology, let first = topology.cpus.first(where: { topology.online.contains($0.number) }) {
+            let online = topology.cpus.filter { topology.online.contains($0.number) }
+            let cores = Set(online.map(\.threadSiblings)).count
+            let sockets = max(1, Set(online.map(\.packageSiblings)).count)
+            add("Thread(s) per core", String(online.map(\.threadSiblings.count).max() ?? 1))
+            let clusters = first.packageID == -1
+            add(clusters ? "Core(s) per cluster" : "Core(s) per socket", String((cores + sockets - 1) / sockets))
+            add(clusters ? "Cluster(s)" : "Socket(s)", String(sockets))
+        }
+        add("Stepping", stepping)
+        if let topology {
+            if let max = topology.cpus.compactMap(\.maxMHz).max() { add("CPU max MHz", Self.mhz(max)) }
+            if let min = topology.cpus.compactMap(\.minMHz).min() { add("CPU min MHz", Self.mhz(min)) }
+        }
+        add("BogoMIPS", cpu.value("bogomips") ?? cpu.value("BogoMIPS") ?? cpu.value("bogomips per cpu"))
+        add("Flags", cpu.value("flags") ?? cpu.value("Features") ?? cpu.value("features") ?? cpu.value("isa"))
+        if let topology {
+            for cache in topology.caches {
+                let count = cache.instances == 1 ? "1 instance" : "\(cache.instances) instances"
+                add("\(cache.name) cache", "\(CPUTopology.humanSize(cache.totalBytes)) (\(count))")
+            }
+            if !topology.numaNodes.isEmpty {
+                add("NUMA node(s)", String(topology.numaNodes.count))
+                for node in topology.numaNodes {
+                    add("NUMA node\(node.id) CPU(s)", CPUTopology.formatList(node.cpus))
+                }
+            }
+            for v in topology.vulnerabilities {
+                let words = v.name.replacingUnderscores
+                // lscpu turns "Mitigation: a: b" into "Mitigation; a b".
+                let value = v.value.hasPrefix("Mitigation: ")
+                    ? "Mitigation;" + String(v.value.dropFirst(11).filter { $0 != ":" }) : v.value
+                add("Vulnerability \(words.prefix(1).uppercased() + words.dropFirst())", value)
+            }
         }
         fields = f
+    }
+
+    static func isBigEndian(_ architecture: String) -> Bool {
+        architecture.hasSuffix("be") || ["s390x", "s390", "ppc64", "ppc", "sparc64", "mips", "mips64"].contains(architecture)
+    }
+
+    static func mhz(_ value: Double) -> String {
+        let scaled = Int((value * 10000).rounded())
+        let frac = String(scaled % 10000)
+        return "\(scaled / 10000).\(String(repeating: "0", count: 4 - frac.count))\(frac)"
     }
 
     /// lscpu's text form: `Name:` padded, then the value.
@@ -78,4 +144,8 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
 extension CPUSummary {
     /// The architecture guessed from cpuinfo alone (exposed for tests).
     public static func guessArchitectureForTesting(_ cpu: CPUInfo) -> String? { guessArchitecture(cpu) }
+}
+
+extension String {
+    var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }
 }

@@ -31,6 +31,10 @@ public struct DeviceReport: Sendable, Hashable, Encodable {
     public let commandLine: Fact<KernelCommandLine>
     /// `/target` on Qualcomm vendor builds.
     public let target: Fact<String>
+    /// `/sys/devices/system/cpu`: online CPUs, cores, sockets, caches, NUMA nodes.
+    public let topology: Fact<CPUTopology>
+    /// The device tree's model and compatible strings (ARM, RISC-V and PowerPC boards).
+    public let deviceTree: Fact<DeviceTreeInfo>
 
     /// The lscpu-style CPU summary, when cpuinfo was readable.
     public let cpuSummary: CPUSummary?
@@ -38,7 +42,7 @@ public struct DeviceReport: Sendable, Hashable, Encodable {
     public init(from source: some DeviceSource) {
         self.source = source.label
         var soc: [SoCInfo] = []
-        for dir in source.list("/sys/devices") where dir.hasPrefix("soc") && dir.dropFirst(3).allSatisfy(\.isNumber) && dir.count > 3 {
+        for dir in source.list("/sys/devices") where SoCInfo.isSoCDirectory(dir) {
             var attributes: [SoCAttribute] = []
             for name in source.list("/sys/devices/\(dir)") where !["uevent", "power", "subsystem", "images"].contains(name) {
                 if case .success(let v) = source.text("/sys/devices/\(dir)/\(name)") {
@@ -63,8 +67,11 @@ public struct DeviceReport: Sendable, Hashable, Encodable {
         } else {
             uname = DeviceReport.unameFromProcSys(source)
         }
+        topology = CPUTopology(from: source).map { .available($0) } ?? .unavailable("missing")
+        deviceTree = DeviceTreeInfo(from: source).map { .available($0) } ?? .unavailable("missing")
         let machine = uname.value?.machine
-        cpuSummary = cpu.value.map { CPUSummary(cpu: $0, machine: machine == "unknown" ? nil : machine) }
+        let topology = self.topology.value
+        cpuSummary = cpu.value.map { CPUSummary(cpu: $0, machine: machine == "unknown" ? nil : machine, topology: topology) }
     }
 
     private static func fact<T>(_ read: Result<String, ReadFailure>, _ parse: (String) -> T?) -> Fact<T> {
@@ -88,5 +95,37 @@ public struct DeviceReport: Sendable, Hashable, Encodable {
         }
         return .available(UnameInfo(sysname: sysname, nodename: read("hostname") ?? "(none)", release: release,
                                     version: read("version") ?? "", machine: read("arch") ?? "unknown"))
+    }
+}
+
+/// `/sys/firmware/devicetree/base` (also `/proc/device-tree`): the board's model and compatible list.
+public struct DeviceTreeInfo: Sendable, Hashable, Encodable {
+    public let model: String?
+    public let compatible: [String]
+
+    public init?(from source: some DeviceSource) {
+        func strings(_ name: String) -> [String]? {
+            for base in ["/sys/firmware/devicetree/base", "/proc/device-tree"] {
+                if case .success(let bytes) = source.read("\(base)/\(name)") {
+                    return bytes.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+                }
+            }
+            return nil
+        }
+        let model = strings("model")?.first
+        let compatible = strings("compatible") ?? []
+        if model == nil && compatible.isEmpty { return nil }
+        self.model = model
+        self.compatible = compatible
+    }
+}
+
+extension CPUTopology {
+    /// Reads the topology from a source; nil when `/sys/devices/system/cpu` is absent.
+    public init?(from source: some DeviceSource) {
+        self.init { path in
+            if case .success(let text) = source.text(path) { return text }
+            return nil
+        } list: { source.list($0) }
     }
 }

@@ -19,6 +19,11 @@ public struct DecodedAttribute: Sendable, Hashable, Encodable {
 
 /// The SoC facts of one `/sys/devices/socN` directory, generic and Qualcomm vendor attributes alike.
 public struct SoCInfo: Sendable, Hashable, Encodable {
+    /// `soc0`, `soc1`, …: the directories below `/sys/devices` that hold SoC attributes.
+    public static func isSoCDirectory(_ name: String) -> Bool {
+        name.count > 3 && name.hasPrefix("soc") && name.dropFirst(3).allSatisfy(\.isNumber)
+    }
+
     public let directory: String
     public let attributes: [DecodedAttribute]
 

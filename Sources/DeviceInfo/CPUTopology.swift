@@ -1,0 +1,153 @@
+/// `/sys/devices/system/cpu`: which CPUs are online, how they group into cores and sockets,
+/// their caches, plus the NUMA nodes and the kernel's vulnerability report.
+public struct CPUTopology: Sendable, Hashable, Encodable {
+    public struct CPU: Sendable, Hashable, Encodable {
+        public let number: Int
+        public let coreID: Int?
+        /// `physical_package_id`; -1 on older ARM kernels that only know clusters.
+        public let packageID: Int?
+        public let clusterID: Int?
+        public let threadSiblings: [Int]
+        public let packageSiblings: [Int]
+        public let maxMHz: Double?
+        public let minMHz: Double?
+    }
+
+    public struct Cache: Sendable, Hashable, Encodable {
+        /// lscpu's name: `L1d`, `L1i`, `L2`, `L3`.
+        public let name: String
+        public let level: Int
+        public let type: String
+        public let bytesPerInstance: Int
+        /// Distinct groups of CPUs sharing one copy.
+        public let instances: Int
+        public var totalBytes: Int { bytesPerInstance * instances }
+    }
+
+    public struct NUMANode: Sendable, Hashable, Encodable {
+        public let id: Int
+        public let cpus: [Int]
+    }
+
+    public let online: [Int]
+    public let cpus: [CPU]
+    public let caches: [Cache]
+    public let numaNodes: [NUMANode]
+    /// `vulnerabilities/NAME` files, in name order.
+    public let vulnerabilities: [CPUSummary.Field]
+
+    /// The pure core: `read` returns a file's text, `list` a directory's names.
+    public init?(read: (String) -> String?, list: (String) -> [String]) {
+        let base = "/sys/devices/system/cpu"
+        let numbers = list(base).compactMap(Self.cpuNumber).sorted()
+        guard !numbers.isEmpty else { return nil }
+        online = read(base + "/online").flatMap(Self.parseList) ?? numbers
+        var cpus: [CPU] = []
+        var caches: [String: (level: Int, type: String, size: Int, groups: Set<String>)] = [:]
+        for n in numbers {
+            let dir = "\(base)/cpu\(n)"
+            func int(_ name: String) -> Int? { read("\(dir)/\(name)").flatMap { Int($0) } }
+            let siblings = read(dir + "/topology/thread_siblings_list").flatMap(Self.parseList) ?? [n]
+            let package = (read(dir + "/topology/package_cpus_list") ?? read(dir + "/topology/core_siblings_list"))
+                .flatMap(Self.parseList) ?? [n]
+            cpus.append(CPU(number: n, coreID: int("topology/core_id"), packageID: int("topology/physical_package_id"),
+                            clusterID: int("topology/cluster_id"), threadSiblings: siblings, packageSiblings: package,
+                            maxMHz: int("cpufreq/cpuinfo_max_freq").map { Double($0) / 1000 },
+                            minMHz: int("cpufreq/cpuinfo_min_freq").map { Double($0) / 1000 }))
+            guard online.contains(n) else { continue }
+            for index in list(dir + "/cache") where index.hasPrefix("index") {
+                let cdir = "\(dir)/cache/\(index)"
+                guard let level = read(cdir + "/level").flatMap({ Int($0) }),
+                      let type = read(cdir + "/type"),
+                      let size = read(cdir + "/size").flatMap(Self.parseSize) else { continue }
+                let suffix = type == "Data" ? "d" : type == "Instruction" ? "i" : ""
+                let name = "L\(level)\(suffix)"
+                let shared = read(cdir + "/shared_cpu_list") ?? "cpu\(n)"
+                var entry = caches[name] ?? (level, type, size, [])
+                entry.groups.insert(shared)
+                caches[name] = entry
+            }
+        }
+        self.cpus = cpus
+        self.caches = caches.map { Cache(name: $0.key, level: $0.value.level, type: $0.value.type,
+                                         bytesPerInstance: $0.value.size, instances: $0.value.groups.count) }
+            .sorted { ($0.level, $0.name) < ($1.level, $1.name) }
+        numaNodes = list("/sys/devices/system/node").compactMap { name -> NUMANode? in
+            guard name.hasPrefix("node"), let id = Int(name.dropFirst(4)) else { return nil }
+            return NUMANode(id: id, cpus: read("/sys/devices/system/node/\(name)/cpulist").flatMap(Self.parseList) ?? [])
+        }.sorted { $0.id < $1.id }
+        vulnerabilities = list(base + "/vulnerabilities").compactMap { name in
+            read("\(base)/vulnerabilities/\(name)").map { CPUSummary.Field(name: name, value: $0) }
+        }
+    }
+
+    /// `cpu12` is 12; `cpufreq` and `cpuidle` are not CPUs.
+    static func cpuNumber(_ name: String) -> Int? {
+        guard name.hasPrefix("cpu"), name.count > 3 else { return nil }
+        return Int(name.dropFirst(3))
+    }
+
+    /// A kernel CPU list such as `0-3,8,10-11`. Nil for garbage or absurd ranges.
+    public static func parseList(_ text: String) -> [Int]? {
+        var result: [Int] = []
+        let trimmed = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).joined()
+        if trimmed.isEmpty { return [] }
+        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
+            guard bounds.count == 1 || bounds.count == 2,
+                  let low = Int(bounds[0]), let high = Int(bounds.last!), low >= 0, low <= high,
+                  high - low < 1 << 16, result.count < 1 << 16 else { return nil }
+            result += low...high
+        }
+        return result
+    }
+
+    /// lscpu's rendering of a CPU list: runs of three or more become `a-b`.
+    public static func formatList(_ cpus: [Int]) -> String {
+        var parts: [String] = []
+        var i = 0
+        let sorted = cpus.sorted()
+        while i < sorted.count {
+            var j = i
+            while j + 1 < sorted.count && sorted[j + 1] == sorted[j] + 1 { j += 1 }
+            switch j - i {
+            case 0: parts.append("\(sorted[i])")
+            case 1: parts.append("\(sorted[i]),\(sorted[j])")
+            default: parts.append("\(sorted[i])-\(sorted[j])")
+            }
+            i = j + 1
+        }
+        return parts.joined(separator: ",")
+    }
+
+    /// sysfs cache sizes: `32K`, `1024K`, `8M`.
+    static func parseSize(_ text: String) -> Int? {
+        guard let last = text.last else { return nil }
+        let multiplier: Int
+        var digits = Substring(text)
+        switch last {
+        case "K": multiplier = 1 << 10; digits.removeLast()
+        case "M": multiplier = 1 << 20; digits.removeLast()
+        case "G": multiplier = 1 << 30; digits.removeLast()
+        default: multiplier = 1
+        }
+        guard let n = Int(digits), n >= 0, n < 1 << 40 else { return nil }
+        return n * multiplier
+    }
+
+    /// util-linux's size_to_human_string with a space and three-letter suffixes: `64 KiB`, `1.5 MiB`.
+    public static func humanSize(_ bytes: Int) -> String {
+        let suffixes = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
+        var exp = 0
+        while exp + 1 < suffixes.count && bytes >= 1 << (10 * (exp + 1)) { exp += 1 }
+        if exp == 0 { return "\(bytes) B" }
+        let shift = 10 * exp
+        var whole = bytes >> shift
+        var frac = bytes & ((1 << shift) - 1)
+        if frac != 0 {
+            frac = (frac / (1 << (shift - 10)) + 50) / 100
+            if frac == 10 { whole += 1; frac = 0 }
+        }
+        return frac == 0 ? "\(whole) \(suffixes[exp])" : "\(whole).\(frac) \(suffixes[exp])"
+    }
+}
