@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import DeviceInfo
 
 struct Device: ParsableCommand {
@@ -10,8 +13,10 @@ struct Device: ParsableCommand {
               labctl device
               labctl device --example netgear-m5
               labctl device cpu --root /mnt/dump
+              labctl device capture m5.tar.gz
+              labctl device --dump m5.tar.gz --json
             """,
-        subcommands: [Report.self, CPU.self],
+        subcommands: [Report.self, CPU.self, Capture.self],
         defaultSubcommand: Report.self
     )
 
@@ -19,11 +24,23 @@ struct Device: ParsableCommand {
         @Option(help: "Read facts from this directory instead of the live system.")
         var root: String?
 
+        @Option(help: "Read facts from a .tar or .tar.gz dump (as written by 'labctl device capture').")
+        var dump: String?
+
         @Option(help: "Use a dump shipped with labctl: \(DeviceExamples.names.joined(separator: ", ")).")
         var example: String?
 
         func report() throws -> DeviceReport {
-            if root != nil && example != nil { throw LabError("--root and --example exclude each other") }
+            if [root, dump, example].compactMap({ $0 }).count > 1 {
+                throw LabError("--root, --dump and --example exclude each other")
+            }
+            if let dump {
+                do {
+                    return DeviceReport(from: try DumpSource(path: dump))
+                } catch {
+                    throw LabError(error.description)
+                }
+            }
             if let example {
                 guard let source = DeviceExamples.source(named: example) else {
                     throw LabError("no example '\(example)'; known: \(DeviceExamples.names.joined(separator: ", "))")
@@ -70,6 +87,34 @@ struct Device: ParsableCommand {
             try output.emit(summary) { print(summary.lscpuText) }
         }
     }
+
+    struct Capture: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "capture",
+            abstract: "Write the files the report reads into a .tar.gz dump, to read later with --dump.",
+            discussion: """
+                The dump holds /proc/cpuinfo, meminfo, version, cmdline, /proc/sys/kernel's uname fields,
+                /sys/devices/socN, the CPU topology and caches, NUMA nodes and the device tree's model.
+                It is created with mode 0600: it holds serial numbers.
+
+                Example:
+                  labctl device capture /tmp/$(hostname).tar.gz && labctl device --dump /tmp/$(hostname).tar.gz
+                """)
+
+        @Argument(help: "The dump to write (.tar.gz).")
+        var output: String
+
+        @Option(help: "Capture from this directory instead of the live system.")
+        var root: String?
+
+        func run() throws {
+            let source = DirectorySource(root: root ?? "/")
+            let (archive, count) = DeviceCapture.archive(of: source, modificationTime: Int(time(nil)))
+            if count == 0 { throw LabError("nothing to capture in \(source.label)") }
+            try SecretFile.write(archive, to: output)
+            print("\(output): \(count) files, \(archive.count) bytes")
+        }
+    }
 }
 
 /// The human rendering of a ``DeviceReport``: one section per topic.
@@ -98,6 +143,10 @@ struct DeviceReportText {
         if let summary = report.cpuSummary {
             section("CPU", summary.lscpuText.split(separator: "\n").map(String.init))
             if let hw = report.cpu.value?.value("Hardware") { out.append("  Hardware: \(hw)") }
+            if let dt = report.deviceTree.value {
+                if let model = dt.model { out.append("  Device tree model: \(model)") }
+                if !dt.compatible.isEmpty { out.append("  Compatible: \(dt.compatible.joined(separator: ", "))") }
+            }
         } else if case .unavailable(let why) = report.cpu {
             section("CPU", ["unavailable (\(why))"])
         }

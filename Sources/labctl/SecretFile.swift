@@ -1,0 +1,31 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes files that must not be world-readable (private keys, dumps with serial numbers).
+///
+/// The data goes to a new `0600` file beside the target, which is then renamed over it, so a
+/// reader never sees a partial file and an existing file's looser mode is not inherited.
+enum SecretFile {
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".labctl-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
+        var written = 0
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { raw in
+            while written < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
+                written += n
+            }
+        }
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure == 0 && rename(temporary, path) != 0 { failure = errno }
+        if failure != 0 {
+            unlink(temporary)
+            throw LabError("\(path): \(String(cString: strerror(failure)))")
+        }
+    }
+}
