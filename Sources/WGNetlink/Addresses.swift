@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An IPv4 or IPv6 address, stored as 16 bytes in network order (IPv4 in the first four).
+public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible, LosslessStringConvertible {
+    public enum Family: Sendable, Hashable, Comparable {
+        case v4, v6
+        /// AF_INET or AF_INET6.
+        public var addressFamily: UInt16 { self == .v4 ? UInt16(AF_INET) : UInt16(AF_INET6) }
+        public var bitCount: Int { self == .v4 ? 32 : 128 }
+        public var byteCount: Int { self == .v4 ? 4 : 16 }
+    }
+
+    public let family: Family
+    let high: UInt64
+    let low: UInt64
+
+    /// 4 bytes for IPv4, 16 for IPv6, in network order.
+    public init?(bytes: some Collection<UInt8>) {
+        guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        family = bytes.count == 4 ? .v4 : .v6
+        var h: UInt64 = 0, l: UInt64 = 0
+        for (i, b) in bytes.enumerated() {
+            if i < 8 { h |= UInt64(b) << (56 - 8 * i) } else { l |= UInt64(b) << (56 - 8 * (i - 8)) }
+        }
+        high = h
+        low = l
+    }
+
+    /// The dotted or colon form, as inet_pton(3) accepts it. No hostnames.
+    public init?(_ text: String) {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        if text.contains(":") {
+            guard inet_pton(AF_INET6, text, &buffer) == 1 else { return nil }
+            self.init(bytes: buffer)
+        } else {
+            guard inet_pton(AF_INET, text, &buffer) == 1 else { return nil }
+            self.init(bytes: buffer.prefix(4))
+        }
+    }
+
+    public var bytes: [UInt8] {
+        (0..<family.byteCount).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high >> (56 - 8 * i) : low >> (56 - 8 * (i - 8)))) }
+    }
+
+    /// inet_ntop(3)'s form, which is what `wg` prints.
+    public var description: String {
+        var out = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        let bytes = self.bytes
+        _ = inet_ntop(family == .v4 ? AF_INET : AF_INET6, bytes, &out, socklen_t(out.count))
+        return String(cString: out)
+    }
+
+    /// The address with every bit after the first `prefixLength` cleared.
+    public func masked(to prefixLength: Int) -> IPAddress {
+        let bits = family.bitCount
+        let keep = max(0, min(prefixLength, bits))
+        // Bits are counted from the top of `high`; IPv4 lives in the top 32 bits.
+        func mask(_ n: Int) -> UInt64 { n <= 0 ? 0 : n >= 64 ? ~0 : ~0 << (64 - n) }
+        var copy = self
+        copy = IPAddress(family: family, high: high & mask(keep), low: low & mask(keep - 64))
+        return copy
+    }
+
+    init(family: Family, high: UInt64, low: UInt64) {
+        self.family = family
+        self.high = high
+        self.low = low
+    }
+
+    public static func < (a: IPAddress, b: IPAddress) -> Bool {
+        (a.family, a.high, a.low) < (b.family, b.high, b.low)
+    }
+
+    /// fe80::/10.
+    public var isLinkLocal: Bool { family == .v6 && high >> 54 == 0x3FA }
+}
+
+/// An address prefix a peer may send from: `10.0.0.0/24`, `fd00::/64`.
+public struct AllowedIP: Sendable, Hashable, Comparable, CustomStringConvertible, LosslessStringConvertible {
+    public let address: IPAddress
+    public let prefixLength: UInt8
+
+    public init?(address: IPAddress, prefixLength: Int) {
+        guard prefixLength >= 0 && prefixLength <= address.family.bitCount else { return nil }
+        self.address = address
+        self.prefixLength = UInt8(prefixLength)
+    }
+
+    /// `ADDRESS[/CIDR]`, as wg accepts it; without a CIDR the prefix is the whole address.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = IPAddress(String(parts[0])) else { return nil }
+        var length = address.family.bitCount
+        if parts.count == 2 {
+            guard !parts[1].isEmpty, parts[1].allSatisfy(\.isASCII), parts[1].allSatisfy(\.isNumber),
+                  parts[1].count <= 3, let n = Int(parts[1]) else { return nil }
+            length = n
+        }
+        self.init(address: address, prefixLength: length)
+    }
+
+    public var description: String { "\(address)/\(prefixLength)" }
+
+    /// The prefix with host bits cleared, as the kernel stores it.
+    public var canonical: AllowedIP { AllowedIP(address: address.masked(to: Int(prefixLength)), prefixLength: Int(prefixLength))! }
+
+    public static func < (a: AllowedIP, b: AllowedIP) -> Bool {
+        (a.address, a.prefixLength) < (b.address, b.prefixLength)
+    }
+}
+
+/// A peer's UDP endpoint. The port is a host-order number here; the scope id names the
+/// interface of an IPv6 link-local address (0 when none).
+public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
+    public let address: IPAddress
+    public let port: UInt16
+    public let scopeID: UInt32
+
+    public init(address: IPAddress, port: UInt16, scopeID: UInt32 = 0) {
+        self.address = address
+        self.port = port
+        self.scopeID = address.family == .v6 ? scopeID : 0
+    }
+
+    /// `1.2.3.4:51820`, `[2001:db8::1]:51820` or `[fe80::1%eth0]:51820`.
+    /// `scopeIndex` turns an interface name into its index (if_nametoindex(3) in practice).
+    public init?(_ text: String, scopeIndex: (String) -> UInt32? = { UInt32($0) }) {
+        guard let colon = text.lastIndex(of: ":") else { return nil }
+        var host = Substring(text[..<colon])
+        let portText = text[text.index(after: colon)...]
+        guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let port = Int(portText), port <= 65535 else { return nil }
+        var scope: UInt32 = 0
+        if host.hasPrefix("[") {
+            guard host.hasSuffix("]") else { return nil }
+            host = host.dropFirst().dropLast()
+            if let percent = host.firstIndex(of: "%") {
+                let name = String(host[host.index(after: percent)...])
+                guard !name.isEmpty, let index = scopeIndex(name) else { return nil }
+                scope = index
+                host = host[..<percent]
+            }
+            guard host.contains(":") else { return nil }
+        } else if host.contains(":") {
+            return nil
+        }
+        guard let address = IPAddress(String(host)) else { return nil }
+        self.init(address: address, port: UInt16(port), scopeID: scope)
+    }
+
+    public var description: String { formatted() }
+
+    /// wg's rendering (getnameinfo with NUMERICHOST): the scope as the interface's name when it has one.
+    public func formatted(scopeName: (UInt32) -> String? = { String($0) }) -> String {
+        if address.family == .v4 { return "\(address):\(port)" }
+        // glibc names the interface only for link-local unicast and multicast; otherwise the number.
+        let named = address.isLinkLocal || address.high >> 48 & 0xFF0F == 0xFF02
+        let scope = scopeID == 0 ? "" : "%" + ((named ? scopeName(scopeID) : nil) ?? String(scopeID))
+        return "[\(address)\(scope)]:\(port)"
+    }
+}

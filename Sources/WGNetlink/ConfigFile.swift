@@ -1,0 +1,276 @@
+/// A configuration error, pointing at the file, the line and the text at fault.
+public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let file: String
+    public let line: Int
+    public let text: String
+    public let reason: String
+
+    public init(file: String, line: Int, text: String, reason: String) {
+        self.file = file
+        self.line = line
+        self.text = text
+        self.reason = reason
+    }
+
+    public var description: String {
+        text.isEmpty ? "\(file):\(line): \(reason)" : "\(file):\(line): \(reason): `\(text)`"
+    }
+}
+
+/// A wg(8) configuration file, with wg-quick's extra `[Interface]` keys kept apart.
+public struct ConfigFile: Sendable, Hashable {
+    public struct Interface: Sendable, Hashable {
+        public var privateKey: Key?
+        public var listenPort: UInt16?
+        /// 0 means `off`.
+        public var firewallMark: UInt32?
+        public var quick = QuickSettings()
+        public init() {}
+    }
+
+    /// The keys only wg-quick reads.
+    public struct QuickSettings: Sendable, Hashable {
+        public var addresses: [AllowedIP] = []
+        public var dns: [String] = []
+        public var mtu: UInt32?
+        public var table: String?
+        public var preUp: [String] = []
+        public var postUp: [String] = []
+        public var preDown: [String] = []
+        public var postDown: [String] = []
+        public var saveConfig: Bool?
+        public init() {}
+        public var isEmpty: Bool { self == QuickSettings() }
+    }
+
+    public struct PeerSection: Sendable, Hashable {
+        public var publicKey: Key
+        public var presharedKey: Key?
+        public var allowedIPs: [AllowedIP]
+        /// `host:port` as written; resolved when applied.
+        public var endpoint: String?
+        /// 0 means `off`.
+        public var persistentKeepalive: UInt16?
+        public var line: Int
+    }
+
+    public var interface = Interface()
+    public var peers: [PeerSection] = []
+
+    public init() {}
+
+    /// How strict to be about wg-quick's keys.
+    public enum Dialect: Sendable {
+        /// `wg setconf`: wg-quick keys are errors.
+        case wg
+        /// wg-quick files: `Address`, `DNS`, `MTU`, `Table`, `Pre/PostUp/Down` and `SaveConfig` are accepted.
+        case wgQuick
+    }
+
+    static let quickKeys: Set<String> = ["address", "dns", "mtu", "table", "preup", "postup", "predown", "postdown", "saveconfig"]
+
+    /// Parses `text`. `file` names it in errors.
+    public static func parse(_ text: String, file: String, dialect: Dialect = .wgQuick) throws(ConfigError) -> ConfigFile {
+        var config = ConfigFile()
+        enum Section { case none, interface, peer }
+        var section = Section.none
+        var peer: (line: Int, publicKey: Key?, psk: Key?, ips: [AllowedIP], endpoint: String?, keepalive: UInt16?)?
+        func finishPeer() throws(ConfigError) {
+            guard let p = peer else { return }
+            guard let key = p.publicKey else {
+                throw ConfigError(file: file, line: p.line, text: "[Peer]", reason: "this peer has no PublicKey")
+            }
+            config.peers.append(PeerSection(publicKey: key, presharedKey: p.psk, allowedIPs: p.ips, endpoint: p.endpoint,
+                                            persistentKeepalive: p.keepalive, line: p.line))
+            peer = nil
+        }
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let original = String(rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine)
+            let uncommented = original.prefix { $0 != "#" }
+            // wg drops every whitespace character; wg-quick's commands keep their inner spaces.
+            let compact = String(uncommented.filter { !$0.isWhitespace })
+            if compact.isEmpty { continue }
+            func fail(_ reason: String) -> ConfigError {
+                ConfigError(file: file, line: lineNumber, text: original.trimmingWhitespace, reason: reason)
+            }
+            if compact.hasPrefix("[") {
+                switch compact.lowercased() {
+                case "[interface]": try finishPeer(); section = .interface
+                case "[peer]": try finishPeer(); section = .peer; peer = (lineNumber, nil, nil, [], nil, nil)
+                default: throw fail("unknown section")
+                }
+                continue
+            }
+            guard let eq = compact.firstIndex(of: "=") else { throw fail("expected 'Key = Value'") }
+            let key = compact[..<eq].lowercased()
+            let value = String(compact[compact.index(after: eq)...])
+            let spacedValue: String = {
+                let raw = uncommented.drop { $0 != "=" }.dropFirst()
+                return String(raw).trimmingWhitespace
+            }()
+            switch section {
+            case .none:
+                throw fail("'\(compact[..<eq])' outside any section")
+            case .interface:
+                switch key {
+                case "privatekey":
+                    guard let k = Key(base64: value, secret: true) else { throw fail("PrivateKey is not a base64 key") }
+                    config.interface.privateKey = k
+                case "listenport":
+                    guard let port = UInt16(value) else { throw fail("ListenPort must be 0 to 65535") }
+                    config.interface.listenPort = port
+                case "fwmark":
+                    guard let mark = Self.parseMark(value) else { throw fail("FwMark must be a 32-bit number or 'off'") }
+                    config.interface.firewallMark = mark
+                case _ where quickKeys.contains(key):
+                    guard dialect == .wgQuick else {
+                        throw fail("'\(compact[..<eq])' is a wg-quick key; run the file through 'labctl wg strip' first")
+                    }
+                    try Self.parseQuick(key: key, value: value, spaced: spacedValue, into: &config.interface.quick, fail: fail)
+                default:
+                    throw fail("unknown key '\(compact[..<eq])' in [Interface]")
+                }
+            case .peer:
+                switch key {
+                case "publickey":
+                    guard let k = Key(base64: value) else { throw fail("PublicKey is not a base64 key") }
+                    peer!.publicKey = k
+                case "presharedkey":
+                    guard let k = Key(base64: value, secret: true) else { throw fail("PresharedKey is not a base64 key") }
+                    peer!.psk = k
+                case "allowedips":
+                    for item in value.split(separator: ",", omittingEmptySubsequences: false) where !(item.isEmpty && value.isEmpty) {
+                        guard let ip = AllowedIP(String(item)) else { throw fail("'\(item)' is not an IP prefix") }
+                        peer!.ips.append(ip)
+                    }
+                case "endpoint":
+                    guard Self.looksLikeEndpoint(value) else { throw fail("Endpoint must be HOST:PORT or [IPv6]:PORT") }
+                    peer!.endpoint = value
+                case "persistentkeepalive":
+                    guard let k = value == "off" ? 0 : UInt16(value) else { throw fail("PersistentKeepalive must be 0 to 65535 or 'off'") }
+                    peer!.keepalive = k
+                default:
+                    throw fail("unknown key '\(compact[..<eq])' in [Peer]")
+                }
+            }
+        }
+        try finishPeer()
+        return config
+    }
+
+    static func parseMark(_ value: String) -> UInt32? {
+        if value == "off" { return 0 }
+        if value.hasPrefix("0x") || value.hasPrefix("0X") { return UInt32(value.dropFirst(2), radix: 16) }
+        return UInt32(value)
+    }
+
+    static func looksLikeEndpoint(_ value: String) -> Bool {
+        guard let colon = value.lastIndex(of: ":"), colon != value.startIndex else { return false }
+        let port = value[value.index(after: colon)...]
+        return !port.isEmpty && (UInt16(port) != nil || port.allSatisfy { $0.isLetter || $0 == "-" })
+    }
+
+    private static func parseQuick(key: String, value: String, spaced: String, into q: inout QuickSettings,
+                                   fail: (String) -> ConfigError) throws(ConfigError) {
+        switch key {
+        case "address":
+            for item in value.split(separator: ",") {
+                guard let ip = AllowedIP(String(item)) else { throw fail("'\(item)' is not an address with prefix") }
+                q.addresses.append(ip)
+            }
+        case "dns": q.dns += value.split(separator: ",").map(String.init)
+        case "mtu":
+            guard let mtu = UInt32(value), mtu >= 68 else { throw fail("MTU must be a number of at least 68") }
+            q.mtu = mtu
+        case "table": q.table = value
+        case "preup": q.preUp.append(spaced)
+        case "postup": q.postUp.append(spaced)
+        case "predown": q.preDown.append(spaced)
+        case "postdown": q.postDown.append(spaced)
+        case "saveconfig":
+            switch value.lowercased() {
+            case "true": q.saveConfig = true
+            case "false": q.saveConfig = false
+            default: throw fail("SaveConfig must be true or false")
+            }
+        default: break
+        }
+    }
+
+    /// The change `wg setconf` (replace) or `wg addconf` (not replace) makes.
+    /// `resolve` turns an Endpoint string into an address (getaddrinfo in practice).
+    public func deviceConfig(replace: Bool, resolve: (String) throws(ConfigError) -> Endpoint) throws(ConfigError) -> DeviceConfig {
+        var device = DeviceConfig()
+        if replace {
+            device.replacePeers = true
+            device.privateKey = interface.privateKey.map { .set($0) } ?? .remove
+            device.listenPort = interface.listenPort ?? 0
+            device.firewallMark = interface.firewallMark ?? 0
+        } else {
+            device.privateKey = interface.privateKey.map { .set($0) }
+            device.listenPort = interface.listenPort
+            device.firewallMark = interface.firewallMark
+        }
+        for p in peers {
+            device.peers.append(PeerConfig(publicKey: p.publicKey,
+                                           presharedKey: replace ? (p.presharedKey.map { .set($0) } ?? .remove) : p.presharedKey.map { .set($0) },
+                                           endpoint: try p.endpoint.map(resolve),
+                                           persistentKeepalive: replace ? (p.persistentKeepalive ?? 0) : p.persistentKeepalive,
+                                           replaceAllowedIPs: true, allowedIPs: p.allowedIPs))
+        }
+        return device
+    }
+
+    /// `wg-quick strip`: the file without wg-quick's `[Interface]` keys, other lines as they were
+    /// (trimmed, as bash's `read` leaves them), followed by the blank line `echo` adds.
+    public static func strip(_ text: String) -> String {
+        var out = ""
+        var inInterface = false
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        for rawLine in lines {
+            let line = String(rawLine).trimmingWhitespace
+            let stripped = line.prefix { $0 != "#" }
+            let key = stripped.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first.map { String($0).trimmingWhitespace } ?? ""
+            if key.hasPrefix("[") { inInterface = key == "[Interface]" }
+            if inInterface && ["Address", "MTU", "DNS", "Table", "PreUp", "PreDown", "PostUp", "PostDown", "SaveConfig"].contains(key) {
+                continue
+            }
+            out += line + "\n"
+        }
+        return out + "\n"
+    }
+}
+
+extension ConfigFile {
+    /// A device's configuration in `wg showconf`'s layout, byte for byte.
+    public static func render(_ device: Device, scopeName: (UInt32) -> String? = { String($0) }) -> String {
+        var out = "[Interface]\n"
+        if device.listenPort != 0 { out += "ListenPort = \(device.listenPort)\n" }
+        if device.firewallMark != 0 { out += "FwMark = 0x\(String(device.firewallMark, radix: 16))\n" }
+        if let key = device.privateKey { out += "PrivateKey = \(key.base64)\n" }
+        out += "\n"
+        for (i, peer) in device.peers.enumerated() {
+            out += "[Peer]\nPublicKey = \(peer.publicKey.base64)\n"
+            if let psk = peer.presharedKey { out += "PresharedKey = \(psk.base64)\n" }
+            if !peer.allowedIPs.isEmpty {
+                out += "AllowedIPs = " + peer.allowedIPs.map(\.description).joined(separator: ", ") + "\n"
+            }
+            if let endpoint = peer.endpoint { out += "Endpoint = \(endpoint.formatted(scopeName: scopeName))\n" }
+            if peer.persistentKeepalive != 0 { out += "PersistentKeepalive = \(peer.persistentKeepalive)\n" }
+            if i + 1 < device.peers.count { out += "\n" }
+        }
+        return out
+    }
+}
+
+extension StringProtocol {
+    var trimmingWhitespace: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
+        return String(s)
+    }
+}

@@ -1,0 +1,205 @@
+/// Why a netlink reply could not be decoded.
+public struct NetlinkDecodeError: Error, Sendable, Hashable, CustomStringConvertible {
+    public let reason: String
+    public var description: String { "malformed netlink reply: \(reason)" }
+    init(_ reason: String) { self.reason = reason }
+}
+
+/// One attribute: its type (flags stripped) and payload, viewed in place.
+struct NetlinkAttribute {
+    let type: UInt16
+    let isNested: Bool
+    let payload: UnsafeRawBufferPointer
+
+    func u8() throws(NetlinkDecodeError) -> UInt8 { try fixed(UInt8.self) }
+    func u16() throws(NetlinkDecodeError) -> UInt16 { try fixed(UInt16.self) }
+    func u32() throws(NetlinkDecodeError) -> UInt32 { try fixed(UInt32.self) }
+    func u64() throws(NetlinkDecodeError) -> UInt64 { try fixed(UInt64.self) }
+
+    func fixed<T: FixedWidthInteger>(_: T.Type) throws(NetlinkDecodeError) -> T {
+        guard payload.count >= MemoryLayout<T>.size else {
+            throw NetlinkDecodeError("attribute \(type) has \(payload.count) bytes, needs \(MemoryLayout<T>.size)")
+        }
+        return payload.loadUnaligned(as: T.self)
+    }
+
+    /// A NUL-terminated string.
+    var string: String {
+        let end = payload.firstIndex(of: 0) ?? payload.count
+        return String(decoding: UnsafeRawBufferPointer(rebasing: payload[..<end]), as: UTF8.self)
+    }
+
+    func key(secret: Bool = false) throws(NetlinkDecodeError) -> Key {
+        guard payload.count == Key.byteCount else { throw NetlinkDecodeError("key attribute \(type) has \(payload.count) bytes") }
+        return (secret ? Key(secretBytes: payload) : Key(bytes: payload))!
+    }
+
+    var nested: NetlinkAttributes { NetlinkAttributes(payload) }
+}
+
+/// The attributes in a buffer, in order. `NLA_F_NESTED` and `NLA_F_NET_BYTEORDER` are stripped
+/// from the type; a zero-length `PAD`-style attribute is passed through for the caller to skip.
+struct NetlinkAttributes: Sequence {
+    let buffer: UnsafeRawBufferPointer
+    init(_ buffer: UnsafeRawBufferPointer) { self.buffer = buffer }
+
+    func makeIterator() -> Iterator { Iterator(buffer: buffer) }
+
+    struct Iterator: IteratorProtocol {
+        let buffer: UnsafeRawBufferPointer
+        var offset = 0
+        /// Set when the buffer ends in the middle of an attribute.
+        var malformed: NetlinkDecodeError?
+
+        mutating func next() -> NetlinkAttribute? {
+            guard offset + 4 <= buffer.count else {
+                if offset < buffer.count { malformed = NetlinkDecodeError("\(buffer.count - offset) trailing bytes") }
+                return nil
+            }
+            let length = Int(buffer.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+            let rawType = buffer.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)
+            guard length >= 4, offset + length <= buffer.count else {
+                malformed = NetlinkDecodeError("attribute of length \(length) at offset \(offset) in \(buffer.count) bytes")
+                return nil
+            }
+            let payload = UnsafeRawBufferPointer(rebasing: buffer[(offset + 4)..<(offset + length)])
+            offset += (length + 3) & ~3
+            return NetlinkAttribute(type: rawType & 0x3FFF, isNested: rawType & 0x8000 != 0, payload: payload)
+        }
+    }
+
+    /// Every attribute, or an error when the buffer is malformed.
+    func all() throws(NetlinkDecodeError) -> [NetlinkAttribute] {
+        var it = makeIterator()
+        var out: [NetlinkAttribute] = []
+        while let a = it.next() { out.append(a) }
+        if let error = it.malformed { throw error }
+        return out
+    }
+}
+
+/// The attribute numbers of `include/uapi/linux/wireguard.h`.
+enum WGAttribute {
+    static let getDevice: UInt8 = 0, setDevice: UInt8 = 1
+    enum Device {
+        static let ifindex: UInt16 = 1, ifname: UInt16 = 2, privateKey: UInt16 = 3, publicKey: UInt16 = 4
+        static let flags: UInt16 = 5, listenPort: UInt16 = 6, fwmark: UInt16 = 7, peers: UInt16 = 8
+        static let replacePeers: UInt32 = 1
+    }
+    enum Peer {
+        static let publicKey: UInt16 = 1, presharedKey: UInt16 = 2, flags: UInt16 = 3, endpoint: UInt16 = 4
+        static let keepalive: UInt16 = 5, lastHandshake: UInt16 = 6, rxBytes: UInt16 = 7, txBytes: UInt16 = 8
+        static let allowedIPs: UInt16 = 9, protocolVersion: UInt16 = 10
+        static let removeMe: UInt32 = 1, replaceAllowedIPs: UInt32 = 2, updateOnly: UInt32 = 4
+    }
+    enum AllowedIP {
+        static let family: UInt16 = 1, address: UInt16 = 2, cidr: UInt16 = 3
+    }
+}
+
+/// Builds a ``Device`` from the messages of a `WG_CMD_GET_DEVICE` dump.
+///
+/// A big device spans several messages and a peer may continue in the next one; peers are
+/// merged by public key, so the split points do not matter.
+struct WireGuardDumpDecoder {
+    private(set) var device = Device(name: "")
+    private var peerIndex: [Key: Int] = [:]
+
+    /// Adds one message's payload: the bytes after the generic netlink header.
+    mutating func add(attributes payload: UnsafeRawBufferPointer) throws(NetlinkDecodeError) {
+        for attribute in try NetlinkAttributes(payload).all() {
+            switch attribute.type {
+            case WGAttribute.Device.ifindex: device.interfaceIndex = try attribute.u32()
+            case WGAttribute.Device.ifname: device.name = attribute.string
+            case WGAttribute.Device.privateKey:
+                let key = try attribute.key(secret: true)
+                device.privateKey = key.isZero ? nil : key
+            case WGAttribute.Device.publicKey:
+                let key = try attribute.key()
+                device.publicKey = key.isZero ? nil : key
+            case WGAttribute.Device.listenPort: device.listenPort = try attribute.u16()
+            case WGAttribute.Device.fwmark: device.firewallMark = try attribute.u32()
+            case WGAttribute.Device.peers:
+                for entry in try attribute.nested.all() where !entry.payload.isEmpty {
+                    try addPeer(entry.nested)
+                }
+            default: continue  // padding and attributes from newer kernels
+            }
+        }
+    }
+
+    private mutating func addPeer(_ attributes: NetlinkAttributes) throws(NetlinkDecodeError) {
+        let all = try attributes.all()
+        guard let keyAttribute = all.first(where: { $0.type == WGAttribute.Peer.publicKey }) else {
+            throw NetlinkDecodeError("peer without a public key")
+        }
+        let key = try keyAttribute.key()
+        var peer: Peer
+        let index: Int
+        if let existing = peerIndex[key] {
+            index = existing
+            peer = device.peers[existing]
+        } else {
+            index = device.peers.count
+            peer = Peer(publicKey: key)
+            device.peers.append(peer)
+            peerIndex[key] = index
+        }
+        for attribute in all {
+            switch attribute.type {
+            case WGAttribute.Peer.presharedKey:
+                let psk = try attribute.key(secret: true)
+                peer.presharedKey = psk.isZero ? nil : psk
+            case WGAttribute.Peer.endpoint: peer.endpoint = try Self.endpoint(attribute.payload)
+            case WGAttribute.Peer.keepalive: peer.persistentKeepalive = try attribute.u16()
+            case WGAttribute.Peer.lastHandshake:
+                guard attribute.payload.count == 16 else { throw NetlinkDecodeError("handshake time of \(attribute.payload.count) bytes") }
+                peer.lastHandshake = HandshakeTime(seconds: attribute.payload.loadUnaligned(as: Int64.self),
+                                                   nanoseconds: attribute.payload.loadUnaligned(fromByteOffset: 8, as: Int64.self))
+            case WGAttribute.Peer.rxBytes: peer.receivedBytes = try attribute.u64()
+            case WGAttribute.Peer.txBytes: peer.transmittedBytes = try attribute.u64()
+            case WGAttribute.Peer.protocolVersion: peer.protocolVersion = try attribute.u32()
+            case WGAttribute.Peer.allowedIPs:
+                for entry in try attribute.nested.all() where !entry.payload.isEmpty {
+                    peer.allowedIPs.append(try Self.allowedIP(entry.nested))
+                }
+            default: continue
+            }
+        }
+        device.peers[index] = peer
+    }
+
+    /// A `sockaddr_in` or `sockaddr_in6`: family in host order, port in network order,
+    /// the IPv6 scope id in host order.
+    static func endpoint(_ raw: UnsafeRawBufferPointer) throws(NetlinkDecodeError) -> Endpoint? {
+        guard raw.count >= 2 else { throw NetlinkDecodeError("endpoint of \(raw.count) bytes") }
+        let family = raw.loadUnaligned(as: UInt16.self)
+        let port = UInt16(bigEndian: raw.count >= 4 ? raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self) : 0)
+        if family == IPAddress.Family.v4.addressFamily, raw.count >= 8 {
+            return Endpoint(address: IPAddress(bytes: raw[4..<8])!, port: port)
+        }
+        if family == IPAddress.Family.v6.addressFamily, raw.count >= 28 {
+            return Endpoint(address: IPAddress(bytes: raw[8..<24])!, port: port,
+                            scopeID: raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self))
+        }
+        if family == 0 { return nil }
+        throw NetlinkDecodeError("endpoint of family \(family) in \(raw.count) bytes")
+    }
+
+    static func allowedIP(_ attributes: NetlinkAttributes) throws(NetlinkDecodeError) -> AllowedIP {
+        var family: UInt16?, address: IPAddress?, cidr: UInt8?
+        for a in try attributes.all() {
+            switch a.type {
+            case WGAttribute.AllowedIP.family: family = try a.u16()
+            case WGAttribute.AllowedIP.address: address = IPAddress(bytes: a.payload)
+            case WGAttribute.AllowedIP.cidr: cidr = try a.u8()
+            default: continue
+            }
+        }
+        guard let family, let address, let cidr, address.family.addressFamily == family,
+              let ip = AllowedIP(address: address, prefixLength: Int(cidr)) else {
+            throw NetlinkDecodeError("incomplete allowed IP")
+        }
+        return ip
+    }
+}
