@@ -13,8 +13,12 @@ struct WG: ParsableCommand {
               labctl wg genkey > private.key
               labctl wg pubkey < private.key
               labctl wg genpsk
+              labctl wg show wg0 dump
+              labctl wg set wg0 peer KEY allowed-ips 10.0.0.2/32
+              labctl wg syncconf wg0 wg0.conf
             """,
-        subcommands: [GenKey.self, PubKey.self, GenPSK.self]
+        subcommands: [GenKey.self, PubKey.self, GenPSK.self, Show.self, ShowConf.self, Set.self,
+                      SetConf.self, AddConf.self, SyncConf.self, Strip.self]
     )
 
     struct GenKey: ParsableCommand {

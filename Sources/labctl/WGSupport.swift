@@ -1,0 +1,108 @@
+import WGNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Shared by the `labctl wg` subcommands that talk to a device.
+enum WGSupport {
+    /// The interface name for a scope id, as getnameinfo(3) shows it.
+    @Sendable static func scopeName(_ index: UInt32) -> String? { NetworkInterfaces.name(ofIndex: index) }
+
+    /// `HOST:PORT`, `[IPv6%zone]:PORT`, resolved with getaddrinfo(3) when the host is a name, as wg does.
+    static func resolveEndpoint(_ text: String) throws(SetArguments.Failure) -> Endpoint {
+        if let endpoint = Endpoint(text, scopeIndex: { UInt32($0) ?? (try? NetworkInterfaces.index(of: $0)) }) {
+            return endpoint
+        }
+        guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
+            throw SetArguments.Failure(description: "invalid endpoint '\(text)' (expected HOST:PORT)")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let port = String(text[text.index(after: colon)...])
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        hints.ai_protocol = Int32(IPPROTO_UDP)
+        var result: UnsafeMutablePointer<addrinfo>?
+        let status = getaddrinfo(host, port, &hints, &result)
+        guard status == 0, let first = result else {
+            throw SetArguments.Failure(description: "\(text): \(String(cString: gai_strerror(status)))")
+        }
+        defer { freeaddrinfo(result) }
+        let address = first.pointee.ai_addr!
+        if first.pointee.ai_family == AF_INET {
+            let sin = UnsafeRawPointer(address).loadUnaligned(as: sockaddr_in.self)
+            let bytes = withUnsafeBytes(of: sin.sin_addr) { Array($0) }
+            return Endpoint(address: IPAddress(bytes: bytes)!, port: UInt16(bigEndian: sin.sin_port))
+        }
+        let sin6 = UnsafeRawPointer(address).loadUnaligned(as: sockaddr_in6.self)
+        let bytes = withUnsafeBytes(of: sin6.sin6_addr) { Array($0) }
+        return Endpoint(address: IPAddress(bytes: bytes)!, port: UInt16(bigEndian: sin6.sin6_port), scopeID: sin6.sin6_scope_id)
+    }
+
+    /// A key file's text (wg reads `private-key` and `preshared-key` from files).
+    static func readKeyFile(_ path: String) throws(SetArguments.Failure) -> String {
+        guard let file = fopen(path, "r") else {
+            throw SetArguments.Failure(description: "\(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while bytes.count < 1 << 16 {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Reads a configuration file ("-" for stdin), returning its text.
+    static func readConfig(_ path: String) throws -> String {
+        if path == "-" { return String(decoding: StandardInput.readAll(), as: UTF8.self) }
+        do {
+            return try readKeyFile(path)
+        } catch {
+            throw LabError(error.description)
+        }
+    }
+
+    static func write(_ text: String) {
+        print(text, terminator: "")
+    }
+}
+
+/// `--json`: the whole device, keys in base64 as `wg show dump` prints them.
+struct DeviceJSON: Encodable {
+    let device: WGNetlink.Device
+
+    struct PeerJSON: Encodable {
+        let publicKey: String
+        let presharedKey: String?
+        let endpoint: String?
+        let persistentKeepalive: UInt16
+        let lastHandshakeSeconds: Int64
+        let lastHandshakeNanoseconds: Int64
+        let receivedBytes: UInt64
+        let transmittedBytes: UInt64
+        let allowedIPs: [String]
+        let protocolVersion: UInt32
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        enum Keys: String, CodingKey { case name, interfaceIndex, privateKey, publicKey, listenPort, firewallMark, peers }
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(device.name, forKey: .name)
+        try c.encode(device.interfaceIndex, forKey: .interfaceIndex)
+        try c.encode(device.privateKey?.base64, forKey: .privateKey)
+        try c.encode(device.publicKey?.base64, forKey: .publicKey)
+        try c.encode(device.listenPort, forKey: .listenPort)
+        try c.encode(device.firewallMark, forKey: .firewallMark)
+        try c.encode(device.peers.map { p in
+            PeerJSON(publicKey: p.publicKey.base64, presharedKey: p.presharedKey?.base64,
+                     endpoint: p.endpoint?.formatted(scopeName: WGSupport.scopeName), persistentKeepalive: p.persistentKeepalive,
+                     lastHandshakeSeconds: p.lastHandshake.seconds, lastHandshakeNanoseconds: p.lastHandshake.nanoseconds,
+                     receivedBytes: p.receivedBytes, transmittedBytes: p.transmittedBytes,
+                     allowedIPs: p.allowedIPs.map(\.description), protocolVersion: p.protocolVersion)
+        }, forKey: .peers)
+    }
+}
