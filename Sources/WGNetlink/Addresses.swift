@@ -31,7 +31,7 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     /// The dotted or colon form, as inet_pton(3) accepts it. No hostnames.
     public init?(_ text: String) {
         var buffer = [UInt8](repeating: 0, count: 16)
-        if text.contains(":") {
+        if text.utf8.contains(0x3A) {
             guard inet_pton(AF_INET6, text, &buffer) == 1 else { return nil }
             self.init(bytes: buffer)
         } else {
@@ -90,13 +90,14 @@ public struct AllowedIP: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `ADDRESS[/CIDR]`, as wg accepts it; without a CIDR the prefix is the whole address.
     public init?(_ text: String) {
-        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let address = IPAddress(String(parts[0])) else { return nil }
+        let bytes = text.utf8
+        let slash = bytes.firstIndex(of: 0x2F)
+        guard let address = IPAddress(String(decoding: bytes[..<(slash ?? bytes.endIndex)], as: UTF8.self)) else { return nil }
         var length = address.family.bitCount
-        if parts.count == 2 {
-            guard !parts[1].isEmpty, parts[1].allSatisfy(\.isASCII), parts[1].allSatisfy(\.isNumber),
-                  parts[1].count <= 3, let n = Int(parts[1]) else { return nil }
-            length = n
+        if let slash {
+            let digits = bytes[bytes.index(after: slash)...]
+            guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+            length = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
         }
         self.init(address: address, prefixLength: length)
     }

@@ -18,7 +18,7 @@ struct WG: ParsableCommand {
               labctl wg syncconf wg0 wg0.conf
             """,
         subcommands: [GenKey.self, PubKey.self, GenPSK.self, Show.self, ShowConf.self, Set.self,
-                      SetConf.self, AddConf.self, SyncConf.self, Strip.self]
+                      SetConf.self, AddConf.self, SyncConf.self, Strip.self, Up.self, Down.self]
     )
 
     struct GenKey: ParsableCommand {

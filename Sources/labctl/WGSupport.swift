@@ -42,13 +42,18 @@ enum WGSupport {
 
     /// A key file's text (wg reads `private-key` and `preshared-key` from files).
     static func readKeyFile(_ path: String) throws(SetArguments.Failure) -> String {
+        try readFile(path, limit: 1 << 16)
+    }
+
+    /// A whole file, up to `limit` bytes.
+    static func readFile(_ path: String, limit: Int) throws(SetArguments.Failure) -> String {
         guard let file = fopen(path, "r") else {
             throw SetArguments.Failure(description: "\(path): \(String(cString: strerror(errno)))")
         }
         defer { fclose(file) }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 16 {
+        while bytes.count < limit {
             let n = fread(&buffer, 1, buffer.count, file)
             if n == 0 { break }
             bytes += buffer[0..<n]
@@ -60,7 +65,7 @@ enum WGSupport {
     static func readConfig(_ path: String) throws -> String {
         if path == "-" { return String(decoding: StandardInput.readAll(), as: UTF8.self) }
         do {
-            return try readKeyFile(path)
+            return try readFile(path, limit: 1 << 30)
         } catch {
             throw LabError(error.description)
         }
