@@ -1,0 +1,132 @@
+import Testing
+@testable import WGNetlink
+
+struct ConfigFileTests {
+    static let quick = """
+        [Interface]
+        # the server
+        Address = 10.0.0.1/24, fd00::1/64
+        ListenPort = 51800
+        PrivateKey = YIEDx+A2ONo5+uv3mrk/p7ileL3T5QQ8hleQK0IYEEI=
+        MTU = 1380
+        PostUp = ip route add 10.9.0.0/16 dev %i  # a comment
+        SaveConfig = true
+
+        [Peer]
+        PublicKey = 3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=
+        Allowed IPs = 10.0.0.2/32, fd00::2/128
+        Endpoint = [2001:db8::1]:51800
+        PersistentKeepalive = off
+        """
+
+    @Test func wgQuickFileParses() throws {
+        let c = try ConfigFile.parse(Self.quick, file: "wg1.conf")
+        #expect(c.interface.listenPort == 51800)
+        #expect(c.interface.quick.addresses.map(\.description) == ["10.0.0.1/24", "fd00::1/64"])
+        #expect(c.interface.quick.mtu == 1380)
+        #expect(c.interface.quick.postUp == ["ip route add 10.9.0.0/16 dev %i"])
+        #expect(c.interface.quick.saveConfig == true)
+        #expect(c.peers.count == 1)
+        #expect(c.peers[0].allowedIPs.count == 2)  // wg ignores white space inside keys, too
+        #expect(c.peers[0].persistentKeepalive == 0)
+        #expect(c.peers[0].endpoint == "[2001:db8::1]:51800")
+    }
+
+    @Test func wgDialectRefusesWgQuickKeysWithFileAndLine() {
+        #expect { try ConfigFile.parse(Self.quick, file: "wg1.conf", dialect: .wg) } throws: { error in
+            "\(error)" == "wg1.conf:3: 'Address' is a wg-quick key; run the file through 'labctl wg strip' first: `Address = 10.0.0.1/24, fd00::1/64`"
+        }
+    }
+
+    @Test(arguments: [
+        ("ListenPort = 1", "wg0.conf:1: 'ListenPort' outside any section: `ListenPort = 1`"),
+        ("[Interface]\nListenPort = 70000", "wg0.conf:2: ListenPort must be 0 to 65535: `ListenPort = 70000`"),
+        ("[Interface]\nFoo = bar", "wg0.conf:2: unknown key 'Foo' in [Interface]: `Foo = bar`"),
+        ("[Peer]\nAllowedIPs = 10.0.0.0/8", "wg0.conf:1: this peer has no PublicKey: `[Peer]`"),
+        ("[Peers]", "wg0.conf:1: unknown section: `[Peers]`"),
+        ("[Peer]\nPublicKey = abc", "wg0.conf:2: PublicKey is not a base64 key: `PublicKey = abc`"),
+        ("[Interface]\nnonsense", "wg0.conf:2: expected 'Key = Value': `nonsense`"),
+    ])
+    func errorsNameFileLineAndText(text: String, message: String) {
+        #expect { try ConfigFile.parse(text, file: "wg0.conf") } throws: { "\($0)" == message }
+    }
+
+    @Test func stripDropsOnlyWgQuickInterfaceKeys() {
+        let stripped = ConfigFile.strip(Self.quick)
+        #expect(!stripped.contains("Address"))
+        #expect(!stripped.contains("PostUp"))
+        #expect(stripped.contains("# the server"))
+        #expect(stripped.hasSuffix("PersistentKeepalive = off\n\n"))
+    }
+
+    @Test func renderedDeviceParsesBackToTheSameConfig() throws {
+        let peer = Peer(publicKey: Key(base64: "3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=")!,
+                        endpoint: Endpoint(address: IPAddress("192.0.2.1")!, port: 51800), persistentKeepalive: 25,
+                        allowedIPs: [AllowedIP("10.0.0.2/32")!])
+        let device = Device(name: "wg0", privateKey: Key(base64: "YIEDx+A2ONo5+uv3mrk/p7ileL3T5QQ8hleQK0IYEEI=", secret: true),
+                            listenPort: 51800, firewallMark: 0x20, peers: [peer])
+        let text = ConfigFile.render(device)
+        #expect(text == """
+            [Interface]
+            ListenPort = 51800
+            FwMark = 0x20
+            PrivateKey = YIEDx+A2ONo5+uv3mrk/p7ileL3T5QQ8hleQK0IYEEI=
+
+            [Peer]
+            PublicKey = 3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=
+            AllowedIPs = 10.0.0.2/32
+            Endpoint = 192.0.2.1:51800
+            PersistentKeepalive = 25
+
+            """)
+        let parsed = try ConfigFile.parse(text, file: "x", dialect: .wg)
+        let config = try parsed.deviceConfig(replace: true) { (e: String) throws(ConfigError) -> Endpoint in Endpoint(e)! }
+        #expect(config.replacePeers)
+        #expect(config.firewallMark == 0x20)
+        #expect(config.peers[0].replaceAllowedIPs)
+        #expect(config.peers[0].presharedKey == .remove)
+    }
+}
+
+struct UAPIProtocolTests {
+    @Test func getReplyParsesAndDerivesThePublicKey() throws {
+        let priv = Key(base64: "YIEDx+A2ONo5+uv3mrk/p7ileL3T5QQ8hleQK0IYEEI=", secret: true)!
+        let peer = Key(base64: "3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=")!
+        let reply = "private_key=\(priv.hex)\nlisten_port=51820\npublic_key=\(peer.hex)\nendpoint=[fe80::1%7]:1\nlast_handshake_time_sec=5\nlast_handshake_time_nsec=6\nallowed_ip=10.0.0.0/8\nallowed_ip=::/0\nerrno=0\n\n"
+        let d = try UAPIProtocol.parseGetReply(reply, device: "wg0")
+        #expect(d.publicKey?.base64 == "XGubrkGtuECdvoykKeUiNMigk2onfLCPfEo9Im+vmx8=")
+        #expect(d.peers.count == 1)
+        #expect(d.peers[0].endpoint?.scopeID == 7)
+        #expect(d.peers[0].lastHandshake == HandshakeTime(seconds: 5, nanoseconds: 6))
+        #expect(d.peers[0].allowedIPs.count == 2)
+    }
+
+    @Test func errnoAndMalformedReplies() {
+        #expect(throws: UAPIError.status(device: "wg0", errno: 22)) { try UAPIProtocol.parseSetReply("errno=-22\n\n", device: "wg0") }
+        #expect(throws: UAPIError.self) { try UAPIProtocol.parseGetReply("listen_port=1\n\n", device: "wg0") }
+        #expect(throws: UAPIError.self) { try UAPIProtocol.parseGetReply("endpoint=1.2.3.4:5\nerrno=0\n\n", device: "wg0") }
+    }
+
+    @Test func setRequestCarriesEveryFlag() {
+        let key = Key(base64: "3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=")!
+        let config = DeviceConfig(privateKey: .remove, listenPort: 0, replacePeers: true, peers: [
+            PeerConfig(publicKey: key, updateOnly: true, persistentKeepalive: 0, replaceAllowedIPs: true, allowedIPs: [AllowedIP("10.0.0.0/8")!]),
+            PeerConfig(publicKey: key, remove: true),
+        ])
+        #expect(UAPIProtocol.setRequest(config) == """
+            set=1
+            private_key=\(String(repeating: "0", count: 64))
+            listen_port=0
+            replace_peers=true
+            public_key=\(key.hex)
+            update_only=true
+            persistent_keepalive_interval=0
+            replace_allowed_ips=true
+            allowed_ip=10.0.0.0/8
+            public_key=\(key.hex)
+            remove=true
+
+
+            """)
+    }
+}

@@ -1,0 +1,71 @@
+import Testing
+@testable import WGNetlink
+
+/// SET messages built with libmnl, split at a small size, and decoded back with the GET decoder
+/// (the attribute layout is the same both ways).
+struct NetlinkMessageTests {
+    static func key(_ n: UInt8) -> Key { Key(bytes: [UInt8](repeating: n, count: 32))! }
+
+    func messages(for config: DeviceConfig, capacity: Int) throws -> [[UInt8]] {
+        var cursor = KernelWireGuard.SetCursor()
+        var out: [[UInt8]] = []
+        repeat {
+            let m = NetlinkMessageBuilder(type: 30, flags: 1, sequence: 1, capacity: capacity)
+            m.putHeader(UInt32(0))  // stands in for genlmsghdr (4 bytes)
+            try KernelWireGuard.fill(m, name: "wg0", config: config, cursor: &cursor)
+            out.append(Array(m.bytes.dropFirst(20)))
+            #expect(out.count < 10_000)
+        } while !cursor.done
+        return out
+    }
+
+    @Test func bigSetsSplitAndMergeBack() throws {
+        let many = (0..<3000).map { AllowedIP("10.\($0 >> 8).\($0 & 255).0/24")! }
+        let config = DeviceConfig(listenPort: 51820, replacePeers: true, peers: [
+            PeerConfig(publicKey: Self.key(1), endpoint: Endpoint(address: IPAddress("fe80::1")!, port: 51820, scopeID: 9),
+                       persistentKeepalive: 25, replaceAllowedIPs: true, allowedIPs: [AllowedIP("192.0.2.0/24")!]),
+            PeerConfig(publicKey: Self.key(2), replaceAllowedIPs: true, allowedIPs: many),
+            PeerConfig(publicKey: Self.key(3), remove: true),
+        ])
+        let parts = try messages(for: config, capacity: 1024)
+        #expect(parts.count > 20)
+        var decoder = WireGuardDumpDecoder()
+        var flagsSeen: [Key: Int] = [:]
+        for part in parts {
+            try part.withUnsafeBytes { raw in
+                try decoder.add(attributes: raw)
+                // Count how often each peer's flags attribute appears: once, in its first chunk.
+                for a in try NetlinkAttributes(raw).all() where a.type == WGAttribute.Device.peers {
+                    for p in try a.nested.all() {
+                        let attrs = try p.nested.all()
+                        let k = try attrs.first { $0.type == WGAttribute.Peer.publicKey }!.key()
+                        flagsSeen[k, default: 0] += attrs.filter { $0.type == WGAttribute.Peer.flags }.count
+                        #expect(a.isNested && p.isNested)
+                    }
+                }
+            }
+        }
+        let d = decoder.device
+        #expect(d.name == "wg0")
+        #expect(d.listenPort == 51820)
+        #expect(d.peers.map(\.publicKey) == [Self.key(1), Self.key(2), Self.key(3)])
+        #expect(d.peers[0].endpoint == Endpoint(address: IPAddress("fe80::1")!, port: 51820, scopeID: 9))
+        #expect(d.peers[1].allowedIPs == many)
+        #expect(flagsSeen == [Self.key(1): 1, Self.key(2): 1, Self.key(3): 1])
+    }
+
+    @Test func portIsBigEndianAndScopeHostEndian() throws {
+        let bytes = KernelWireGuard.sockaddr(Endpoint(address: IPAddress("fe80::1")!, port: 0x1234, scopeID: 0x0102_0304)) { Array($0) }
+        #expect(bytes[2] == 0x12 && bytes[3] == 0x34)
+        #expect(Array(bytes[24..<28]) == [0x04, 0x03, 0x02, 0x01])
+        let back = try bytes.withUnsafeBytes { try WireGuardDumpDecoder.endpoint($0) }
+        #expect(back?.port == 0x1234 && back?.scopeID == 0x0102_0304)
+    }
+
+    @Test func malformedAttributesAreErrorsNotTraps() {
+        for bytes: [UInt8] in [[1], [3, 0, 1, 0], [8, 0, 1, 0, 1], [255, 255, 8, 0, 0, 0, 0, 0], [12, 0, 8, 0x80, 8, 0, 0, 0x80, 4, 0, 5, 0]] {
+            var decoder = WireGuardDumpDecoder()
+            #expect(throws: NetlinkDecodeError.self) { try bytes.withUnsafeBytes { try decoder.add(attributes: $0) } }
+        }
+    }
+}
