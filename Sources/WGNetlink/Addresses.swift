@@ -46,10 +46,21 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// inet_ntop(3)'s form, which is what `wg` prints.
     public var description: String {
-        var out = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        let bytes = self.bytes
-        _ = inet_ntop(family == .v4 ? AF_INET : AF_INET6, bytes, &out, socklen_t(out.count))
-        return String(cString: out)
+        var out: [UInt8] = []
+        appendDescription(to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends inet_ntop(3)'s form without building a String (for dumps of many addresses).
+    func appendDescription(to out: inout [UInt8]) {
+        var raw = (high.bigEndian, low.bigEndian)
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(INET6_ADDRSTRLEN)) { text in
+            withUnsafeBytes(of: &raw) { address in
+                _ = inet_ntop(family == .v4 ? AF_INET : AF_INET6, address.baseAddress, text.baseAddress, socklen_t(INET6_ADDRSTRLEN))
+            }
+            var i = 0
+            while text[i] != 0 { out.append(UInt8(bitPattern: text[i])); i += 1 }
+        }
     }
 
     /// The address with every bit after the first `prefixLength` cleared.

@@ -3,23 +3,25 @@ enum Base64 {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 3 <= bytes.count {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out += [alphabet[Int(v >> 18)], alphabet[Int(v >> 12 & 63)], alphabet[Int(v >> 6 & 63)], alphabet[Int(v & 63)]]
-            i += 3
+        String(unsafeUninitializedCapacity: (bytes.count + 2) / 3 * 4) { out in
+            alphabet.withUnsafeBufferPointer { table in
+                var o = 0
+                var i = 0
+                func put(_ c: UInt8) { out[o] = c; o += 1 }
+                while i + 3 <= bytes.count {
+                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                    put(table[Int(v >> 18)]); put(table[Int(v >> 12 & 63)]); put(table[Int(v >> 6 & 63)]); put(table[Int(v & 63)])
+                    i += 3
+                }
+                let rest = bytes.count - i
+                if rest > 0 {
+                    let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+                    put(table[Int(v >> 18)]); put(table[Int(v >> 12 & 63)])
+                    put(rest == 2 ? table[Int(v >> 6 & 63)] : UInt8(ascii: "=")); put(UInt8(ascii: "="))
+                }
+                return o
+            }
         }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let v = UInt32(bytes[i]) << 16
-            out += [alphabet[Int(v >> 18)], alphabet[Int(v >> 12 & 63)], UInt8(ascii: "="), UInt8(ascii: "=")]
-        } else if rest == 2 {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out += [alphabet[Int(v >> 18)], alphabet[Int(v >> 12 & 63)], alphabet[Int(v >> 6 & 63)], UInt8(ascii: "=")]
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     static func value(_ c: UInt8) -> UInt32? {

@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// The kernel's WireGuard, through the generic netlink family `wireguard`.
-struct KernelWireGuard: ~Copyable {
+struct KernelWireGuard: ~Copyable, Sendable {
     private var socket: NetlinkSocket
     let familyID: UInt16
 

@@ -16,7 +16,7 @@ public struct NetworkLink: Sendable, Hashable {
 
 /// The rtnetlink calls wg-quick and a VRRP speaker need: list, create and delete links, set them
 /// up or down, set the MTU, and add, remove and list addresses. It owns a `NETLINK_ROUTE` socket.
-public struct NetworkInterfaces: ~Copyable {
+public struct NetworkInterfaces: ~Copyable, Sendable {
     private var socket: NetlinkSocket
 
     public init() throws(WireGuardError) {

@@ -18,14 +18,27 @@ public enum ShowFormat {
         case "listen-port": out = prefix + "\(device.listenPort)\n"
         case "fwmark": out = prefix + (device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)) + "\n"
         case "dump":
-            out = prefix + "\(maybe(device.privateKey))\t\(maybe(device.publicKey))\t\(device.listenPort)\t"
-                + (device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)) + "\n"
+            // One byte buffer for the whole dump: tens of thousands of lines.
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(64 + device.peers.count * 160)
+            func add(_ s: String) { bytes.append(contentsOf: s.utf8) }
+            func tab() { bytes.append(0x09) }
+            add(prefix); add(maybe(device.privateKey)); tab(); add(maybe(device.publicKey)); tab()
+            add(String(device.listenPort)); tab()
+            add(device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)); bytes.append(0x0A)
             for p in device.peers {
-                out += prefix + "\(p.publicKey.base64)\t\(maybe(p.presharedKey))\t\(endpoint(p.endpoint))\t"
-                out += (p.allowedIPs.isEmpty ? "(none)" : p.allowedIPs.map(\.description).joined(separator: ","))
-                out += "\t\(p.lastHandshake.seconds)\t\(p.receivedBytes)\t\(p.transmittedBytes)\t"
-                out += (p.persistentKeepalive == 0 ? "off" : String(p.persistentKeepalive)) + "\n"
+                add(prefix); add(p.publicKey.base64); tab(); add(maybe(p.presharedKey)); tab(); add(endpoint(p.endpoint)); tab()
+                if p.allowedIPs.isEmpty { add("(none)") }
+                for (i, ip) in p.allowedIPs.enumerated() {
+                    if i > 0 { bytes.append(0x2C) }
+                    ip.address.appendDescription(to: &bytes)
+                    bytes.append(0x2F)
+                    add(String(ip.prefixLength))
+                }
+                tab(); add(String(p.lastHandshake.seconds)); tab(); add(String(p.receivedBytes)); tab(); add(String(p.transmittedBytes)); tab()
+                add(p.persistentKeepalive == 0 ? "off" : String(p.persistentKeepalive)); bytes.append(0x0A)
             }
+            out = String(decoding: bytes, as: UTF8.self)
         default:
             for p in device.peers {
                 out += prefix + p.publicKey.base64

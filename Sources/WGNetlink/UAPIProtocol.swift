@@ -43,11 +43,21 @@ public enum UAPIProtocol {
         var peer: Peer?
         var status: Int32?
         func bad(_ line: Int, _ why: String) -> UAPIError { .malformed("\(name): line \(line): \(why)") }
-        for (lineIndex, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = lineIndex + 1
+        // Bytes, not Characters: a reply for 50,000 peers has 300,000 lines.
+        let all = Array(text.utf8)
+        var start = 0
+        var line = 0
+        while start <= all.count {
+            let end = all[start...].firstIndex(of: 0x0A) ?? all.count
+            let rawLine = all[start..<end]
+            start = end + 1
+            line += 1
             if rawLine.isEmpty { if status != nil { break } else { continue } }
-            guard let eq = rawLine.firstIndex(of: "=") else { throw bad(line, "no '=' in '\(rawLine)'") }
-            let key = rawLine[..<eq], value = String(rawLine[rawLine.index(after: eq)...])
+            guard let eq = rawLine.firstIndex(of: 0x3D) else {
+                throw bad(line, "no '=' in '\(String(decoding: rawLine.prefix(80), as: UTF8.self))'")
+            }
+            let key = String(decoding: rawLine[..<eq], as: UTF8.self)
+            let value = String(decoding: rawLine[rawLine.index(after: eq)...], as: UTF8.self)
             func number<T: FixedWidthInteger>(_: T.Type) throws(UAPIError) -> T {
                 guard let n = T(value) else { throw bad(line, "\(key)=\(value) is not a number") }
                 return n

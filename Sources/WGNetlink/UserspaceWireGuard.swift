@@ -67,9 +67,15 @@ public enum UserspaceWireGuard {
         }
         let bytes = Array(request.utf8)
         var sent = 0
+        var writeError: Errno?
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n < 0 { if errno == EINTR { continue }; throw .system(operation: "write \(name)", errno: Errno(rawValue: errno)) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                // The implementation may have answered errno=N and closed before reading it all.
+                writeError = Errno(rawValue: errno)
+                break
+            }
             sent += n
         }
         var reply: [UInt8] = []
@@ -80,6 +86,9 @@ public enum UserspaceWireGuard {
             if n == 0 { break }
             reply += chunk[0..<n]
             if reply.count >= 2 && reply[reply.count - 1] == 0x0A && reply[reply.count - 2] == 0x0A { break }
+        }
+        if let writeError, !reply.contains(0x3D) {
+            throw .system(operation: "write \(name)", errno: writeError)
         }
         return String(decoding: reply, as: UTF8.self)
     }

@@ -1,6 +1,6 @@
 /// Reads and configures WireGuard devices, picking the backend as wgctrl-go does: the kernel's
 /// generic netlink family `wireguard` first, then a userspace implementation's UAPI socket.
-public struct WireGuardClient: ~Copyable {
+public struct WireGuardClient: ~Copyable, Sendable {
     private var kernel: KernelWireGuard?
 
     /// Which implementation serves a device.
