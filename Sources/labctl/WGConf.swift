@@ -57,21 +57,7 @@ extension WG {
 
 /// setconf, addconf and syncconf: parse the whole file first, so a bad line changes nothing.
 func applyConf(_ mode: ConfMode, interface: String, file: String) throws {
-    let text = try WGSupport.readConfig(file)
-    var config: DeviceConfig
-    do {
-        let parsed = try ConfigFile.parse(text, file: file, dialect: .wg)
-        config = try parsed.deviceConfig(replace: mode != .add) { (endpoint: String) throws(ConfigError) -> Endpoint in
-            do {
-                return try WGSupport.resolveEndpoint(endpoint)
-            } catch {
-                let line = parsed.peers.first { $0.endpoint == endpoint }?.line ?? 0
-                throw ConfigError(file: file, line: line, text: "Endpoint = \(endpoint)", reason: "\(error)")
-            }
-        }
-    } catch {
-        throw LabError("\(error)")
-    }
+    var (_, config) = try WGSupport.loadConfig(file, dialect: .wg, replace: mode != .add)
     var client = try WireGuardClient()
     if mode == .sync {
         config.replacePeers = false

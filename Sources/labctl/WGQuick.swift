@@ -18,20 +18,7 @@ extension WG {
         func run() throws {
             let name = String(file.split(separator: "/").last ?? "").replacingSuffix(".conf")
             guard !name.isEmpty, name.utf8.count < 16 else { throw LabError("\(file): the file name must be NAME.conf with NAME an interface name") }
-            let text = try WGSupport.readConfig(file)
-            let parsed: ConfigFile
-            let config: DeviceConfig
-            do {
-                parsed = try ConfigFile.parse(text, file: file, dialect: .wgQuick)
-                config = try parsed.deviceConfig(replace: true) { (endpoint: String) throws(ConfigError) -> Endpoint in
-                    do { return try WGSupport.resolveEndpoint(endpoint) } catch {
-                        throw ConfigError(file: file, line: parsed.peers.first { $0.endpoint == endpoint }?.line ?? 0,
-                                          text: "Endpoint = \(endpoint)", reason: "\(error)")
-                    }
-                }
-            } catch {
-                throw LabError("\(error)")
-            }
+            let (parsed, config) = try WGSupport.loadConfig(file, dialect: .wgQuick, replace: true)
             var links = try NetworkInterfaces()
             try links.createLink(named: name)
             do {

@@ -71,6 +71,26 @@ enum WGSupport {
         }
     }
 
+    /// Reads and parses a whole configuration file, resolving endpoints, before anything is
+    /// applied: a bad line changes nothing. Errors name the file and line.
+    static func loadConfig(_ file: String, dialect: ConfigFile.Dialect, replace: Bool) throws -> (ConfigFile, DeviceConfig) {
+        let text = try readConfig(file)
+        do {
+            let parsed = try ConfigFile.parse(text, file: file, dialect: dialect)
+            let config = try parsed.deviceConfig(replace: replace) { (endpoint: String) throws(ConfigError) -> Endpoint in
+                do {
+                    return try resolveEndpoint(endpoint)
+                } catch {
+                    let line = parsed.peers.first { $0.endpoint == endpoint }?.line ?? 0
+                    throw ConfigError(file: file, line: line, text: "Endpoint = \(endpoint)", reason: "\(error)")
+                }
+            }
+            return (parsed, config)
+        } catch {
+            throw LabError("\(error)")
+        }
+    }
+
     static func write(_ text: String) {
         print(text, terminator: "")
     }

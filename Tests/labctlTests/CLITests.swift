@@ -131,16 +131,7 @@ import Testing
         let ours = try labctl("device", "cpu")
         #expect(ours.status == 0)
         let theirs = try run("/usr/bin/lscpu", [])
-        func fields(_ text: String) -> [String: String] {
-            var out: [String: String] = [:]
-            for line in text.split(separator: "\n") {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                out[String(line[..<colon]).trimmingCharacters(in: .whitespaces)] =
-                    String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
-            }
-            return out
-        }
-        let a = fields(ours.stdout), b = fields(theirs.stdout)
+        let a = lscpuFields(ours.stdout), b = lscpuFields(theirs.stdout)
         #expect(a.count >= 9)
         for (name, value) in a {
             #expect(b[name] == value, "\(name): labctl '\(value)' lscpu '\(b[name] ?? "-")'")
