@@ -51,7 +51,9 @@ public struct ConfigFile: Sendable, Hashable {
         public var endpoint: String?
         /// 0 means `off`.
         public var persistentKeepalive: UInt16?
+        /// The line of `[Peer]`, and of `Endpoint` (for errors when it does not resolve).
         public var line: Int
+        public var endpointLine: Int?
     }
 
     public var interface = Interface()
@@ -74,14 +76,14 @@ public struct ConfigFile: Sendable, Hashable {
         var config = ConfigFile()
         enum Section { case none, interface, peer }
         var section = Section.none
-        var peer: (line: Int, publicKey: Key?, psk: Key?, ips: [AllowedIP], endpoint: String?, keepalive: UInt16?)?
+        var peer: (line: Int, publicKey: Key?, psk: Key?, ips: [AllowedIP], endpoint: String?, keepalive: UInt16?, endpointLine: Int?)?
         func finishPeer() throws(ConfigError) {
             guard let p = peer else { return }
             guard let key = p.publicKey else {
                 throw ConfigError(file: file, line: p.line, text: "[Peer]", reason: "this peer has no PublicKey")
             }
             config.peers.append(PeerSection(publicKey: key, presharedKey: p.psk, allowedIPs: p.ips, endpoint: p.endpoint,
-                                            persistentKeepalive: p.keepalive, line: p.line))
+                                            persistentKeepalive: p.keepalive, line: p.line, endpointLine: p.endpointLine))
             peer = nil
         }
         var lineNumber = 0
@@ -101,7 +103,7 @@ public struct ConfigFile: Sendable, Hashable {
             if compact.hasPrefix("[") {
                 switch compact.lowercased() {
                 case "[interface]": try finishPeer(); section = .interface
-                case "[peer]": try finishPeer(); section = .peer; peer = (lineNumber, nil, nil, [], nil, nil)
+                case "[peer]": try finishPeer(); section = .peer; peer = (lineNumber, nil, nil, [], nil, nil, nil)
                 default: throw fail("unknown section")
                 }
                 continue
@@ -153,6 +155,7 @@ public struct ConfigFile: Sendable, Hashable {
                 case "endpoint":
                     guard Self.looksLikeEndpoint(value) else { throw fail("Endpoint must be HOST:PORT or [IPv6]:PORT") }
                     peer!.endpoint = value
+                    peer!.endpointLine = lineNumber
                 case "persistentkeepalive":
                     guard let k = value == "off" ? 0 : UInt16(value) else { throw fail("PersistentKeepalive must be 0 to 65535 or 'off'") }
                     peer!.keepalive = k

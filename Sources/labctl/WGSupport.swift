@@ -81,7 +81,7 @@ enum WGSupport {
                 do {
                     return try resolveEndpoint(endpoint)
                 } catch {
-                    let line = parsed.peers.first { $0.endpoint == endpoint }?.line ?? 0
+                    let line = parsed.peers.first { $0.endpoint == endpoint }?.endpointLine ?? 0
                     throw ConfigError(file: file, line: line, text: "Endpoint = \(endpoint)", reason: "\(error)")
                 }
             }
