@@ -94,30 +94,31 @@ public struct ConfigFile: Sendable, Hashable {
             // wg drops every whitespace character; wg-quick's commands keep their inner spaces.
             let compactBytes = uncommentedBytes.filter { !($0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D)) }
             if compactBytes.isEmpty { continue }
-            let compact = String(decoding: compactBytes, as: UTF8.self)
-            let original = String(decoding: rawLine.last == 0x0D ? rawLine.dropLast() : rawLine, as: UTF8.self)
-            let uncommented = String(decoding: uncommentedBytes, as: UTF8.self)
+            // Strings are made only for what is used: the key (lowercased ASCII), the value, and
+            // the original line when there is an error.
             func fail(_ reason: String) -> ConfigError {
-                ConfigError(file: file, line: lineNumber, text: original.trimmingWhitespace, reason: reason)
+                let original = String(decoding: rawLine.last == 0x0D ? rawLine.dropLast() : rawLine, as: UTF8.self)
+                return ConfigError(file: file, line: lineNumber, text: original.trimmingWhitespace, reason: reason)
             }
-            if compact.hasPrefix("[") {
-                switch compact.lowercased() {
+            if compactBytes[0] == 0x5B {
+                switch String(decoding: compactBytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self) {
                 case "[interface]": try finishPeer(); section = .interface
                 case "[peer]": try finishPeer(); section = .peer; peer = (lineNumber, nil, nil, [], nil, nil, nil)
                 default: throw fail("unknown section")
                 }
                 continue
             }
-            guard let eq = compact.firstIndex(of: "=") else { throw fail("expected 'Key = Value'") }
-            let key = compact[..<eq].lowercased()
-            let value = String(compact[compact.index(after: eq)...])
-            let spacedValue: String = {
-                let raw = uncommented.drop { $0 != "=" }.dropFirst()
-                return String(raw).trimmingWhitespace
-            }()
+            guard let eq = compactBytes.firstIndex(of: 0x3D) else { throw fail("expected 'Key = Value'") }
+            let key = String(decoding: compactBytes[..<eq].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+            let value = String(decoding: compactBytes[(eq + 1)...], as: UTF8.self)
+            var keyText: String { String(decoding: compactBytes[..<eq], as: UTF8.self) }
+            var spacedValue: String {
+                let raw = uncommentedBytes.drop { $0 != 0x3D }.dropFirst()
+                return String(decoding: raw, as: UTF8.self).trimmingWhitespace
+            }
             switch section {
             case .none:
-                throw fail("'\(compact[..<eq])' outside any section")
+                throw fail("'\(keyText)' outside any section")
             case .interface:
                 switch key {
                 case "privatekey":
@@ -131,11 +132,11 @@ public struct ConfigFile: Sendable, Hashable {
                     config.interface.firewallMark = mark
                 case _ where quickKeys.contains(key):
                     guard dialect == .wgQuick else {
-                        throw fail("'\(compact[..<eq])' is a wg-quick key; run the file through 'labctl wg strip' first")
+                        throw fail("'\(keyText)' is a wg-quick key; run the file through 'labctl wg strip' first")
                     }
                     try Self.parseQuick(key: key, value: value, spaced: spacedValue, into: &config.interface.quick, fail: fail)
                 default:
-                    throw fail("unknown key '\(compact[..<eq])' in [Interface]")
+                    throw fail("unknown key '\(keyText)' in [Interface]")
                 }
             case .peer:
                 switch key {
@@ -160,7 +161,7 @@ public struct ConfigFile: Sendable, Hashable {
                     guard let k = value == "off" ? 0 : UInt16(value) else { throw fail("PersistentKeepalive must be 0 to 65535 or 'off'") }
                     peer!.keepalive = k
                 default:
-                    throw fail("unknown key '\(compact[..<eq])' in [Peer]")
+                    throw fail("unknown key '\(keyText)' in [Peer]")
                 }
             }
         }
