@@ -63,6 +63,6 @@ let package = Package(
         .testTarget(name: "VRRPTests", dependencies: ["VRRP"]),
         .testTarget(name: "SelfMapPagingTests", dependencies: ["SelfMapPaging"]),
         .testTarget(name: "DeviceInfoTests", dependencies: ["DeviceInfo"]),
-        .testTarget(name: "labctlTests", dependencies: ["labctl", "WGNetlink"], exclude: ["VM", "Fixtures"]),
+        .testTarget(name: "labctlTests", dependencies: ["labctl", "WGNetlink"], exclude: ["VM", "Fixtures", "Scripts"]),
     ]
 )
