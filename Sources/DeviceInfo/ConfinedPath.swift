@@ -22,6 +22,30 @@ enum ConfinedPath {
         return fd >= 0 ? .success(FileDescriptor(rawValue: fd)) : .failure(Errno(rawValue: errno))
     }
 
+    enum ReadAllFailure: Error {
+        case tooLarge
+        case unreadable(Errno)
+    }
+
+    /// Everything `fd` holds, refusing more than `limit` bytes.
+    static func readAll(_ fd: FileDescriptor, limit: Int) -> Result<[UInt8], ReadAllFailure> {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
+            } catch let errno as Errno {
+                return .failure(.unreadable(errno))
+            } catch {
+                return .failure(.unreadable(.ioError))
+            }
+            if n == 0 { return .success(out) }
+            out += chunk[0..<n]
+            if out.count > limit { return .failure(.tooLarge) }
+        }
+    }
+
     /// The names in a directory, sorted, without `.` and `..`; empty when it cannot be opened.
     static func names(in path: String, root: String) -> [String] {
         guard case .success(let fd) = open(path, in: root, flags: O_RDONLY | O_DIRECTORY),

@@ -72,22 +72,11 @@ public struct DirectorySource: DeviceSource {
             return .failure(errno == .noSuchFileOrDirectory || errno == .notDirectory ? .missing : .unreadable(errno))
         }
         defer { try? fd.close() }
-        var out = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n: Int
-            do {
-                n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
-            } catch let errno as Errno {
-                return .failure(.unreadable(errno))
-            } catch {
-                return .failure(.unreadable(.ioError))
-            }
-            if n == 0 { break }
-            out += chunk[0..<n]
-            if out.count > sizeLimit { return .failure(.tooLarge(limit: sizeLimit)) }
+        switch ConfinedPath.readAll(fd, limit: sizeLimit) {
+        case .success(let bytes): return .success(bytes)
+        case .failure(.tooLarge): return .failure(.tooLarge(limit: sizeLimit))
+        case .failure(.unreadable(let errno)): return .failure(.unreadable(errno))
         }
-        return .success(out)
     }
 
     public func list(_ path: String) -> [String] {

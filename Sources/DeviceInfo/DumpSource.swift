@@ -8,31 +8,18 @@ import SystemPackage
 /// The whole archive is checked before anything is used: a path with `..` or a leading `/`,
 /// a symlink out of the dump, a file over the size cap or a decompression bomb is an error.
 public struct DumpSource: DeviceSource {
-    public let label: String
-    public let files: [String: [UInt8]]
+    /// The unpacked files; reading and listing are those of an in-memory source.
+    private let contents: MemorySource
+    public var label: String { contents.label }
+    public var files: [String: [UInt8]] { contents.files }
     public var isLive: Bool { false }
-    /// Each directory's entry names, sorted, built once so that `list` does not scan every file.
-    private let directories: [String: [String]]
 
     /// Unpacks an archive already in memory.
     public init(archive: [UInt8], label: String, limits: DumpLimits = DumpLimits()) throws(DumpError) {
-        let tar = Gzip.isCompressed(archive) ? try Gzip.decompress(archive, limit: limits.totalBytes + limits.entries * 1024) : archive
+        let tar = Gzip.isCompressed(archive) ? try Gzip.decompress(archive, limit: limits.archiveBytes) : archive
         let files = try TarArchive.read(tar, limits: limits)
-        var directories: [String: Set<String>] = [:]
-        for path in files.keys {
-            var child = Substring(path)
-            while let slash = child.lastIndex(of: "/") {
-                let parent = slash == child.startIndex ? "/" : String(child[..<slash])
-                let (inserted, _) = directories[parent, default: []].insert(String(child[child.index(after: slash)...]))
-                if !inserted { break }
-                child = child[..<slash]
-                if child.isEmpty { break }
-            }
-        }
-        self.files = files
-        self.directories = directories.mapValues { $0.sorted() }
-        self.label = label
         if files.isEmpty { throw .notADump("\(label): the archive holds no files") }
+        contents = MemorySource(label: label, files: files)
     }
 
     /// Reads and unpacks the dump at `path`.
@@ -43,20 +30,11 @@ public struct DumpSource: DeviceSource {
             throw .notADump("\(path): \(errno)")
         case .success(let fd):
             defer { try? fd.close() }
-            var out: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n: Int
-                do {
-                    n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
-                } catch {
-                    throw .notADump("\(path): \(error)")
-                }
-                if n == 0 { break }
-                out += chunk[0..<n]
-                if out.count > limits.totalBytes + limits.entries * 1024 { throw .archiveTooLarge(limit: limits.totalBytes) }
+            switch ConfinedPath.readAll(fd, limit: limits.archiveBytes) {
+            case .success(let read): bytes = read
+            case .failure(.tooLarge): throw .archiveTooLarge(limit: limits.totalBytes)
+            case .failure(.unreadable(let errno)): throw .notADump("\(path): \(errno)")
             }
-            bytes = out
         }
         do {
             try self.init(archive: bytes, label: "dump \(path)", limits: limits)
@@ -65,15 +43,8 @@ public struct DumpSource: DeviceSource {
         }
     }
 
-    public func read(_ path: String) -> Result<[UInt8], ReadFailure> {
-        files[path].map { .success($0) } ?? .failure(.missing)
-    }
-
-    public func list(_ path: String) -> [String] {
-        var key = path
-        while key.count > 1 && key.hasSuffix("/") { key.removeLast() }
-        return directories[key] ?? []
-    }
+    public func read(_ path: String) -> Result<[UInt8], ReadFailure> { contents.read(path) }
+    public func list(_ path: String) -> [String] { contents.list(path) }
 }
 
 /// Collects the files `labctl device` reads into a `.tar.gz` dump.

@@ -42,6 +42,9 @@ public struct DumpLimits: Sendable, Hashable {
         self.totalBytes = totalBytes
         self.entries = entries
     }
+
+    /// The most a (compressed or plain) archive may hold: the files plus room for their headers.
+    var archiveBytes: Int { totalBytes + entries * 1024 }
 }
 
 /// A ustar/GNU/pax tar archive, read into memory with every path checked.
