@@ -49,12 +49,12 @@ struct KernelWireGuard: ~Copyable, Sendable {
                                                 sequence: socket.nextSequence(), capacity: 256)
             message.putHeader(genlmsghdr(cmd: WGAttribute.getDevice, version: UInt8(WG_GENL_VERSION), reserved: 0))
             message.put(WGAttribute.Device.ifname, string: name)
-            let decoder = DecoderBox()
+            let decoder = Box(WireGuardDumpDecoder())
             do {
                 try socket.transact(message) { reply in
-                    try decoder.decoder.add(attributes: netlinkPayload(reply, after: genlmsghdr.self))
+                    try decoder.value.add(attributes: netlinkPayload(reply, after: genlmsghdr.self))
                 }
-                var device = decoder.decoder.device
+                var device = decoder.value.device
                 if device.name.isEmpty { device.name = name }
                 return device
             } catch let error as NetlinkKernelError {
@@ -179,9 +179,4 @@ struct KernelWireGuard: ~Copyable, Sendable {
         }
         return withUnsafeBytes(of: sin6, body)
     }
-}
-
-/// Lets the reply closure mutate the decoder.
-private final class DecoderBox {
-    var decoder = WireGuardDumpDecoder()
 }

@@ -130,6 +130,11 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         return index
     }
 
+    /// An endpoint's zone, `%3` or `%eth0`, as a scope id; nil for an unknown interface.
+    public static func scopeIndex(ofZone zone: String) -> UInt32? {
+        UInt32(zone) ?? (try? index(of: zone))
+    }
+
     /// if_indextoname(3), for endpoint scope ids.
     public static func name(ofIndex index: UInt32) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)

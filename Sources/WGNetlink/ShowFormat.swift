@@ -8,6 +8,7 @@ public enum ShowFormat {
     /// Nil for an unknown field.
     public static func field(_ field: String, of device: Device, prefixInterface: Bool = false,
                              scopeName: (UInt32) -> String? = { String($0) }) -> String? {
+        guard fields.contains(field) else { return nil }
         let prefix = prefixInterface ? device.name + "\t" : ""
         func maybe(_ key: Key?) -> String { key?.base64 ?? "(none)" }
         func endpoint(_ e: Endpoint?) -> String { e.map { $0.formatted(scopeName: scopeName) } ?? "(none)" }
@@ -51,10 +52,9 @@ public enum ShowFormat {
                 case "latest-handshakes": out += "\t\(p.lastHandshake.seconds)\n"
                 case "transfer": out += "\t\(p.receivedBytes)\t\(p.transmittedBytes)\n"
                 case "persistent-keepalive": out += "\t" + (p.persistentKeepalive == 0 ? "off" : String(p.persistentKeepalive)) + "\n"
-                default: return nil
+                default: preconditionFailure("\(field) passed the field check")
                 }
             }
-            if !fields.contains(field) { return nil }
         }
         return out
     }

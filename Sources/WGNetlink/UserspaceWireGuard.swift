@@ -29,9 +29,7 @@ public enum UserspaceWireGuard {
     public static func device(named name: String) throws(WireGuardError) -> Device {
         let reply = try exchange(name, "get=1\n\n")
         do {
-            return try UAPIProtocol.parseGetReply(reply, device: name) { zone in
-                UInt32(zone) ?? (try? NetworkInterfaces.index(of: zone))
-            }
+            return try UAPIProtocol.parseGetReply(reply, device: name, scopeIndex: NetworkInterfaces.scopeIndex(ofZone:))
         } catch {
             throw error.wireGuardError
         }

@@ -33,7 +33,11 @@ public struct WireGuardClient: ~Copyable, Sendable {
     }
 
     public mutating func device(named name: String) throws(WireGuardError) -> Device {
-        switch try backend(for: name) {
+        try device(named: name, through: try backend(for: name))
+    }
+
+    private mutating func device(named name: String, through backend: Backend) throws(WireGuardError) -> Device {
+        switch backend {
         case .kernel:
             return try kernel!.device(named: name)
         case .userspace:
@@ -45,9 +49,10 @@ public struct WireGuardClient: ~Copyable, Sendable {
     /// reading the peer and replacing its list, since neither the kernel's netlink API (before
     /// Linux 6.16) nor the UAPI can remove one allowed IP.
     public mutating func configure(_ name: String, _ config: DeviceConfig) throws(WireGuardError) {
+        let backend = try backend(for: name)
         var config = config
         if config.peers.contains(where: { !$0.removedAllowedIPs.isEmpty }) {
-            let current = try device(named: name)
+            let current = try device(named: name, through: backend)
             for i in config.peers.indices where !config.peers[i].removedAllowedIPs.isEmpty {
                 let peer = config.peers[i]
                 let existing = peer.replaceAllowedIPs ? [] : current.peers.first { $0.publicKey == peer.publicKey }?.allowedIPs ?? []
@@ -62,7 +67,7 @@ public struct WireGuardClient: ~Copyable, Sendable {
                 config.peers[i].removedAllowedIPs = []
             }
         }
-        switch try backend(for: name) {
+        switch backend {
         case .kernel:
             try kernel!.apply(config, to: name)
         case .userspace:

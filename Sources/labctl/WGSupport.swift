@@ -10,7 +10,7 @@ enum WGSupport {
 
     /// `HOST:PORT`, `[IPv6%zone]:PORT`, resolved with getaddrinfo(3) when the host is a name, as wg does.
     static func resolveEndpoint(_ text: String) throws(SetArguments.Failure) -> Endpoint {
-        if let endpoint = Endpoint(text, scopeIndex: { UInt32($0) ?? (try? NetworkInterfaces.index(of: $0)) }) {
+        if let endpoint = Endpoint(text, scopeIndex: NetworkInterfaces.scopeIndex(ofZone:)) {
             return endpoint
         }
         guard let colon = text.lastIndex(of: ":"), colon != text.startIndex else {
