@@ -1,6 +1,6 @@
 // libFuzzer target: the VRRP decoder and receive filter. The first byte picks the TTL and
 // the address family; the rest is the VRRP message. Whatever decodes must encode back to
-// a packet that decodes to the same advertisement.
+// a packet that decodes to the same advertisement, and drive the state machine without a trap.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVRRP(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard size > 0 else { return 0 }
@@ -17,6 +17,14 @@ public func fuzzVRRP(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     }
     var filter = VRRPReceiveFilter(version: data[0] & 4 == 0 ? .v3 : .v2, virtualRouterID: 52, isIPv6: ipv6,
                                    advertisementInterval: .seconds(1), authenticationType: 1, authenticationData: [1, 2])
-    _ = filter.accept(bytes, ttl: ttl, source: source, destination: group)
+    if let ad = filter.accept(bytes, ttl: ttl, source: source, destination: group) {
+        // Whatever passes the filter must be safe to feed to the state machine in every state.
+        let machine = VRRPStateMachine(config: VRRPRouterConfig(version: filter.version, virtualRouterID: 52, priority: 100,
+                                                                primaryAddress: group, virtualAddresses: [source]))
+        var state = machine.initialState()
+        for (i, event) in [VRRPEvent.startup, .advertisement(ad, source: source), .tick, .advertisement(ad, source: source)].enumerated() {
+            (state, _) = machine.step(state, event, now: .seconds(Int64(i) * 4))
+        }
+    }
     return 0
 }

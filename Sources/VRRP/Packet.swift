@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An IPv4 or IPv6 address as VRRP carries it: 4 or 16 bytes in network order.
 public struct VRRPAddress: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let bytes: [UInt8]
@@ -5,6 +9,19 @@ public struct VRRPAddress: Sendable, Hashable, Comparable, CustomStringConvertib
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 4 || bytes.count == 16 else { return nil }
         self.bytes = Array(bytes)
+    }
+
+    /// The dotted or colon form, as inet_pton(3) accepts it; nil for anything else.
+    public init?(parsing text: String) {
+        guard text.utf8.count < 64 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        if text.contains(":") {
+            guard inet_pton(AF_INET6, text, &buffer) == 1 else { return nil }
+            self.bytes = buffer
+        } else {
+            guard inet_pton(AF_INET, text, &buffer) == 1 else { return nil }
+            self.bytes = Array(buffer.prefix(4))
+        }
     }
 
     public var isIPv6: Bool { bytes.count == 16 }
