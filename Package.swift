@@ -41,6 +41,7 @@ let package = Package(
         .target(
             name: "VRRP",
             dependencies: [
+                "CLinuxShims",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

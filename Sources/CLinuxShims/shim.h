@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <unistd.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
 
@@ -17,4 +18,52 @@ static inline int labctl_open_in_root(int rootfd, const char *path, int flags) {
     how.flags = (unsigned long long)(flags | O_CLOEXEC);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
+
+// --- For the VRRP speaker: signalfd, packet sockets, ancillary data, rtnetlink.
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <net/if.h>
+#include <netpacket/packet.h>
+#include <net/ethernet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+
+/// The IPv6 destination and interface of a received packet (IPV6_PKTINFO), without _GNU_SOURCE.
+struct labctl_in6_pktinfo {
+    struct in6_addr addr;
+    unsigned int ifindex;
+};
+
+/// The first ancillary data item of type `level`/`type` in `msg`, copied into `out` (at most
+/// `size` bytes). Returns the number of bytes copied, or -1 when there is none. CMSG_* are macros,
+/// which Swift cannot call.
+static inline int labctl_cmsg_find(struct msghdr *msg, int level, int type, void *out, size_t size) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR(msg, c)) {
+        if (c->cmsg_level == level && c->cmsg_type == type) {
+            size_t n = c->cmsg_len - CMSG_LEN(0);
+            if (n > size) n = size;
+            memcpy(out, CMSG_DATA(c), n);
+            return (int)n;
+        }
+    }
+    return -1;
+}
+
+/// ppoll(2) with a relative timeout in microseconds (negative: wait forever), so that timers
+/// fire with microsecond rather than millisecond resolution.
+#include <poll.h>
+#include <time.h>
+static inline int labctl_poll_us(struct pollfd *fds, unsigned long n, long long timeout_us) {
+    struct timespec ts, *tsp = NULL;
+    if (timeout_us >= 0) {
+        ts.tv_sec = (time_t)(timeout_us / 1000000);
+        ts.tv_nsec = (long)(timeout_us % 1000000) * 1000;
+        tsp = &ts;
+    }
+    return (int)syscall(SYS_ppoll, fds, n, tsp, NULL, (size_t)8);
 }

@@ -164,7 +164,7 @@ private struct KeepalivedConfigReader {
             switch item.keyword {
             case "script":
                 try count(item, 1...Int.max)
-                script.command = try Self.commandWords(item.arguments.joined(separator: " "), item.location)
+                script.command = try KeepalivedCommandLine.words(item.arguments.joined(separator: " "), item.location)
             case "interval": script.interval = try seconds(item, minimum: 1)
             case "timeout": script.timeout = try seconds(item, minimum: 1)
             case "fall": script.fall = try integer(item, 1...1_000_000)
@@ -330,28 +330,8 @@ private struct KeepalivedConfigReader {
         try count(s, 1...Int.max)
         guard s.block == nil else { throw Err(s.location, "unexpected block after \(s.keyword)") }
         let line = s.arguments.joined(separator: " ")
-        _ = try Self.commandWords(line, s.location)
+        _ = try KeepalivedCommandLine.words(line, s.location)
         return line
-    }
-
-    /// keepalived splits a script line on spaces; single quotes group words.
-    static func commandWords(_ line: String, _ location: ConfigLocation) throws -> [String] {
-        var words: [String] = [], current = "", inQuote = false, started = false
-        for ch in line {
-            if ch == "'" { inQuote.toggle(); started = true; continue }
-            if ch == " " && !inQuote {
-                if started { words.append(current); current = ""; started = false }
-                continue
-            }
-            current.append(ch)
-            started = true
-        }
-        guard !inQuote else { throw KeepalivedConfigError(location, "unterminated single quote in '\(line)'") }
-        if started { words.append(current) }
-        guard let first = words.first, first.hasPrefix("/") else {
-            throw KeepalivedConfigError(location, "script '\(line)' must start with an absolute path")
-        }
-        return words
     }
 
     // MARK: values
@@ -411,5 +391,28 @@ private struct KeepalivedConfigReader {
 
     func unknown(_ s: Statement, in block: String) -> Err {
         Err(s.location, "unknown keyword '\(s.keyword)' in \(block)")
+    }
+}
+
+/// Script lines as keepalived runs them.
+enum KeepalivedCommandLine {
+    /// keepalived splits a script line on spaces; single quotes group words.
+    static func words(_ line: String, _ location: ConfigLocation) throws -> [String] {
+        var words: [String] = [], current = "", inQuote = false, started = false
+        for ch in line {
+            if ch == "'" { inQuote.toggle(); started = true; continue }
+            if ch == " " && !inQuote {
+                if started { words.append(current); current = ""; started = false }
+                continue
+            }
+            current.append(ch)
+            started = true
+        }
+        guard !inQuote else { throw KeepalivedConfigError(location, "unterminated single quote in '\(line)'") }
+        if started { words.append(current) }
+        guard let first = words.first, first.hasPrefix("/") else {
+            throw KeepalivedConfigError(location, "script '\(line)' must start with an absolute path")
+        }
+        return words
     }
 }

@@ -9,7 +9,7 @@ struct VRRPCommand: ParsableCommand {
             Example:
               labctl vrrp timers --priority 99 --advert-int 1
             """,
-        subcommands: [Timers.self, Decode.self]
+        subcommands: [Run.self, Status.self, Timers.self, Decode.self]
     )
 
     struct Timers: ParsableCommand {

@@ -1,0 +1,581 @@
+import CLinuxShims
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a speaker runs, beyond what keepalived.conf says.
+public struct VRRPSpeakerOptions: Sendable {
+    /// The Unix socket `labctl vrrp status` reads; nil for none.
+    public var controlSocketPath: String?
+    /// One line per event, keepalived's wording.
+    public var log: @Sendable (String) -> Void
+    /// Called after every state change, before the notify scripts are queued.
+    public var onTransition: @Sendable (_ instance: String, _ from: VRRPRole, _ to: VRRPRole) -> Void
+    /// For v3 over IPv4: include the pseudo-header in the checksum (RFC 5798) or not.
+    public var ipv4PseudoHeader: VRRPCodec.IPv4PseudoHeader
+    /// How long to wait at startup for an interface's address (IPv6 link-local addresses are
+    /// usable only after duplicate address detection).
+    public var addressWait: Microseconds
+
+    public init(controlSocketPath: String? = nil, log: @escaping @Sendable (String) -> Void = { _ in },
+                onTransition: @escaping @Sendable (String, VRRPRole, VRRPRole) -> Void = { _, _, _ in },
+                ipv4PseudoHeader: VRRPCodec.IPv4PseudoHeader = .included, addressWait: Microseconds = .seconds(5)) {
+        self.controlSocketPath = controlSocketPath
+        self.log = log
+        self.onTransition = onTransition
+        self.ipv4PseudoHeader = ipv4PseudoHeader
+        self.addressWait = addressWait
+    }
+}
+
+/// A keepalived-compatible VRRP speaker: raw sockets, VIPs through rtnetlink, gratuitous ARP and
+/// neighbour advertisements, track and notify scripts, and a status socket. `run()` returns after
+/// SIGTERM or SIGINT, once every master has sent priority 0 and removed its addresses.
+public struct VRRPSpeaker: Sendable {
+    public let config: KeepalivedConfig
+    public let options: VRRPSpeakerOptions
+
+    /// Checks what can be checked before anything is touched: interfaces and script security.
+    public init(config: KeepalivedConfig, options: VRRPSpeakerOptions) throws {
+        guard !config.instances.isEmpty else { throw KeepalivedConfigError(nil, "no vrrp_instance to run") }
+        let interfaces = try InterfaceInfo.all()
+        for instance in config.instances {
+            guard interfaces[instance.interface] != nil else {
+                throw KeepalivedConfigError(instance.location, "vrrp_instance \(instance.name): no interface \(instance.interface)")
+            }
+            for vip in instance.virtualAddresses {
+                if let device = vip.device, interfaces[device] == nil {
+                    throw KeepalivedConfigError(instance.location, "vrrp_instance \(instance.name): no interface \(device) for \(vip)")
+                }
+            }
+            for tracked in instance.trackInterfaces where interfaces[tracked.name] == nil {
+                throw KeepalivedConfigError(tracked.location, "track_interface \(tracked.name): no such interface")
+            }
+            if instance.virtualMAC != nil {
+                throw KeepalivedConfigError(instance.location, "vrrp_instance \(instance.name): use_vmac is not supported by labctl yet")
+            }
+        }
+        if config.global.enableScriptSecurity {
+            let defaultUser = try config.global.scriptUser.map { try ScriptRunner.lookup(user: $0, group: config.global.scriptGroup) }
+            func check(_ line: String, user: (uid: UInt32, gid: UInt32)?, at location: ConfigLocation) throws {
+                let words = try KeepalivedCommandLine.words(line, location)
+                do { try ScriptRunner.checkSecurity(words[0], runAsUID: (user ?? defaultUser)?.uid ?? 0) } catch let error as ScriptSecurityError {
+                    throw KeepalivedConfigError(location, "\(error) (enable_script_security)")
+                }
+            }
+            for script in config.scripts {
+                let user = try script.user.map { try ScriptRunner.lookup(user: $0, group: script.group) }
+                try check(script.command.joined(separator: " "), user: user, at: script.location)
+            }
+            for instance in config.instances {
+                for line in [instance.notify, instance.notifyMaster, instance.notifyBackup, instance.notifyFault, instance.notifyStop].compactMap({ $0 }) {
+                    try check(line, user: nil, at: instance.location)
+                }
+            }
+        }
+        self.config = config
+        self.options = options
+    }
+
+    public func run() throws {
+        let engine = try SpeakerEngine(config: config, options: options)
+        try engine.run()
+    }
+}
+
+/// Monotonic time in microseconds.
+func monotonicNow() -> Microseconds {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Microseconds(Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
+}
+
+/// Holds the sockets of one interface and family.
+final class SocketPair {
+    let receive: VRRPSocket
+    let send: VRRPSocket
+    var instances: [Int] = []
+    var strays = VRRPDiscardCounters()
+    init(receive: consuming VRRPSocket, send: consuming VRRPSocket) {
+        self.receive = receive
+        self.send = send
+    }
+}
+
+/// The running state of one instance.
+struct RunningInstance {
+    var config: KeepalivedConfig.Instance
+    var machine: VRRPStateMachine
+    var state: VRRPRouterState
+    var filter: VRRPReceiveFilter
+    var policy: TrackingPolicy
+    var socket: Int
+    var started = false
+    var sent: UInt64 = 0
+    var received: UInt64 = 0
+    var transitions: UInt64 = 0
+}
+
+/// A track script's schedule and health.
+struct RunningScript {
+    var script: KeepalivedConfig.TrackScript
+    var health: TrackedHealth
+    var user: (uid: UInt32, gid: UInt32)
+    var nextRun: Microseconds
+    var pid: pid_t?
+    var killAt: Microseconds?
+}
+
+/// The event loop. Single-threaded: one poll over the VRRP sockets, a signalfd and the control socket.
+final class SpeakerEngine {
+    let options: VRRPSpeakerOptions
+    let global: KeepalivedConfig.GlobalDefinitions
+    var instances: [RunningInstance] = []
+    var sockets: [SocketPair] = []
+    var scripts: [String: RunningScript] = [:]
+    var interfaceHealth: [String: Bool] = [:]
+    var addresses: AddressControl
+    let announcer: AnnouncementSocket
+    var notifyQueue: [[String]] = []
+    var notifyPID: pid_t?
+    let signalDescriptor: Int32
+    var controlDescriptor: Int32 = -1
+    var stopping = false
+    var nextInterfaceCheck = Microseconds(0)
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    let defaultUser: (uid: UInt32, gid: UInt32)
+
+    init(config: KeepalivedConfig, options: VRRPSpeakerOptions) throws {
+        self.options = options
+        global = config.global
+        addresses = try AddressControl()
+        announcer = try AnnouncementSocket()
+        defaultUser = try config.global.scriptUser.map { try ScriptRunner.lookup(user: $0, group: config.global.scriptGroup) } ?? (0, 0)
+
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in [SIGTERM, SIGINT, SIGCHLD, SIGHUP] { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+        signal(SIGPIPE, SIG_IGN)
+        signalDescriptor = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard signalDescriptor >= 0 else { throw VRRPSystemError.last("signalfd") }
+
+        let start = monotonicNow()
+        for script in config.scripts {
+            let user = try script.user.map { try ScriptRunner.lookup(user: $0, group: script.group) } ?? defaultUser
+            scripts[script.name] = RunningScript(script: script, health: TrackedHealth(rise: script.rise, fall: script.fall),
+                                                 user: user, nextRun: start)
+        }
+        for instance in config.instances {
+            let info = try waitForAddress(instance)
+            let primary = instance.unicastSource ?? (instance.isIPv6 ? info.ipv6LinkLocal.first! : info.ipv4.first!)
+            let socketIndex = try socketFor(info, ipv6: instance.isIPv6, source: primary)
+            let machineConfig = VRRPRouterConfig(
+                version: instance.version, virtualRouterID: instance.virtualRouterID, priority: instance.priority,
+                advertisementInterval: instance.advertisementInterval, primaryAddress: primary,
+                virtualAddresses: instance.virtualAddresses.map(\.address), startsAsMaster: instance.state == .master,
+                preempt: instance.preempt, preemptDelay: instance.preemptDelay, acceptMode: instance.accept)
+            let machine = VRRPStateMachine(config: machineConfig)
+            let auth = instance.authenticationPassword.map { Array($0.utf8) } ?? []
+            let filter = VRRPReceiveFilter(version: instance.version, virtualRouterID: instance.virtualRouterID, isIPv6: instance.isIPv6,
+                                           advertisementInterval: instance.advertisementInterval,
+                                           authenticationType: auth.isEmpty ? 0 : 1, authenticationData: auth)
+            var items = [TrackingPolicy.Item(name: "interface:" + instance.interface, weight: 0)]
+            for tracked in instance.trackInterfaces {
+                items.append(.init(name: "interface:" + tracked.name, weight: tracked.weight ?? 0))
+            }
+            for tracked in instance.trackScripts {
+                items.append(.init(name: "script:" + tracked.name, weight: tracked.weight ?? scripts[tracked.name]!.script.weight))
+            }
+            sockets[socketIndex].instances.append(instances.count)
+            instances.append(RunningInstance(config: instance, machine: machine, state: machine.initialState(), filter: filter,
+                                             policy: TrackingPolicy(basePriority: instance.priority, items: items), socket: socketIndex))
+        }
+        // Addresses left behind by an earlier run that was killed.
+        for instance in instances { removeAddresses(instance.config) }
+        if let path = options.controlSocketPath { controlDescriptor = try Self.listen(path) }
+    }
+
+    deinit {
+        close(signalDescriptor)
+        if controlDescriptor >= 0 {
+            close(controlDescriptor)
+            if let path = options.controlSocketPath { unlink(path) }
+        }
+    }
+
+    /// The interface, once it has an address of the instance's family (or the unicast source).
+    private func waitForAddress(_ instance: KeepalivedConfig.Instance) throws -> InterfaceInfo {
+        let deadline = monotonicNow() + options.addressWait
+        while true {
+            let info = try InterfaceInfo.named(instance.interface)
+            let ready = instance.unicastSource != nil || (instance.isIPv6 ? !info.ipv6LinkLocal.isEmpty : !info.ipv4.isEmpty)
+            if ready {
+                if let source = instance.unicastSource, let socket = try? VRRPSocket(interface: info, ipv6: source.isIPv6, source: source) {
+                    _ = socket
+                    return info
+                } else if instance.unicastSource == nil {
+                    // A tentative link-local address cannot be bound yet: try it.
+                    let primary = instance.isIPv6 ? info.ipv6LinkLocal[0] : info.ipv4[0]
+                    if (try? VRRPSocket(interface: info, ipv6: instance.isIPv6, source: primary)) != nil { return info }
+                }
+            }
+            guard monotonicNow() < deadline else {
+                throw KeepalivedConfigError(instance.location, "vrrp_instance \(instance.name): \(instance.interface) has no usable \(instance.unicastSource.map { "address \($0)" } ?? (instance.isIPv6 ? "IPv6 link-local address" : "IPv4 address"))")
+            }
+            usleep(50_000)
+        }
+    }
+
+    private func socketFor(_ info: InterfaceInfo, ipv6: Bool, source: VRRPAddress) throws -> Int {
+        if let i = sockets.firstIndex(where: { $0.send.interfaceIndex == info.index && $0.send.source == source }) { return i }
+        let pair = SocketPair(receive: try VRRPSocket(interface: info, ipv6: ipv6, source: nil),
+                              send: try VRRPSocket(interface: info, ipv6: ipv6, source: source))
+        sockets.append(pair)
+        return sockets.count - 1
+    }
+
+    private static func listen(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw VRRPSystemError.last("socket(AF_UNIX)") }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            close(fd)
+            throw VRRPSystemError("control socket \(path)", .fileNameTooLong)
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        unlink(path)
+        let oldMask = umask(0o077)
+        defer { umask(oldMask) }
+        guard bindAddress(fd, address), Glibc.listen(fd, 8) == 0 else {
+            let error = VRRPSystemError.last("control socket \(path)")
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    // MARK: the loop
+
+    func run() throws {
+        options.log("\(instances.count) instance\(instances.count == 1 ? "" : "s") on \(sockets.count) socket\(sockets.count == 1 ? "" : "s")")
+        checkInterfaces(now: monotonicNow())
+        var stopDeadline: Microseconds?
+        while true {
+            var now = monotonicNow()
+            if stopping {
+                if notifyQueue.isEmpty && notifyPID == nil { break }
+                if let d = stopDeadline, now >= d { break }
+                if stopDeadline == nil { stopDeadline = now + .seconds(10) }
+            }
+            var deadline = stopping ? now + .seconds(1) : nextInterfaceCheck
+            for instance in instances { if let d = instance.state.nextDeadline, d < deadline { deadline = d } }
+            for script in scripts.values {
+                if script.pid == nil, script.nextRun < deadline { deadline = script.nextRun }
+                if let k = script.killAt, k < deadline { deadline = k }
+            }
+            var fds = [pollfd(fd: signalDescriptor, events: Int16(POLLIN), revents: 0)]
+            if controlDescriptor >= 0 { fds.append(pollfd(fd: controlDescriptor, events: Int16(POLLIN), revents: 0)) }
+            let socketBase = fds.count
+            if !stopping { for pair in sockets { fds.append(pollfd(fd: pair.receive.descriptor, events: Int16(POLLIN), revents: 0)) } }
+            let timeout = max(0, (deadline - now).value)
+            let ready = labctl_poll_us(&fds, UInt(fds.count), timeout)
+            if ready < 0 && errno != EINTR { throw VRRPSystemError.last("ppoll") }
+            now = monotonicNow()
+            if ready > 0 {
+                if fds[0].revents != 0 { handleSignals(now: now) }
+                if controlDescriptor >= 0 && fds[1].revents != 0 { answerStatus(now: now) }
+                if !stopping {
+                    for (k, pair) in sockets.enumerated() where fds[socketBase + k].revents != 0 { receive(pair, now: monotonicNow()) }
+                }
+            }
+            if stopping { continue }
+            now = monotonicNow()
+            for i in instances.indices {
+                if let d = instances[i].state.nextDeadline, d <= now { step(i, .tick, now: now) }
+            }
+            runScripts(now: now)
+            if now >= nextInterfaceCheck { checkInterfaces(now: now) }
+        }
+        options.log("stopped")
+    }
+
+    private func step(_ index: Int, _ event: VRRPEvent, now: Microseconds) {
+        let (next, actions) = instances[index].machine.step(instances[index].state, event, now: now)
+        instances[index].state = next
+        for action in actions { perform(action, index, now: now) }
+    }
+
+    private func perform(_ action: VRRPAction, _ index: Int, now: Microseconds) {
+        let instance = instances[index]
+        let cfg = instance.config
+        switch action {
+        case .sendAdvertisement(let priority):
+            let pair = sockets[instance.socket]
+            let ad = VRRPAdvertisement(version: cfg.version, virtualRouterID: cfg.virtualRouterID, priority: priority,
+                                       advertisementInterval: cfg.advertisementInterval, addresses: cfg.virtualAddresses.map(\.address),
+                                       authenticationType: cfg.authenticationPassword == nil ? 0 : 1,
+                                       authenticationData: cfg.authenticationPassword.map { Array($0.utf8) } ?? [])
+            let destinations = cfg.unicastPeers.isEmpty ? [cfg.isIPv6 ? VRRPSocket.ipv6Group : VRRPSocket.ipv4Group] : cfg.unicastPeers
+            for destination in destinations {
+                let message = VRRPCodec.encode(ad, source: pair.send.source!, destination: destination, ipv4PseudoHeader: options.ipv4PseudoHeader)
+                do {
+                    try pair.send.send(message, to: destination)
+                    instances[index].sent += 1
+                } catch {
+                    options.log("(\(cfg.name)) \(error)")
+                }
+            }
+        case .addVirtualAddresses:
+            for vip in cfg.virtualAddresses {
+                let device = vip.device ?? cfg.interface
+                do {
+                    try addresses.add(vip.address, prefixLength: vip.prefixLength, interfaceIndex: try InterfaceInfo.named(device).index, label: vip.label)
+                } catch {
+                    options.log("(\(cfg.name)) \(error)")
+                }
+            }
+        case .removeVirtualAddresses:
+            removeAddresses(cfg)
+        case .announceVirtualAddresses:
+            for vip in cfg.virtualAddresses {
+                guard let info = try? InterfaceInfo.named(vip.device ?? cfg.interface) else { continue }
+                for _ in 0..<2 {
+                    do { try announcer.announce(vip.address, on: info) } catch { options.log("(\(cfg.name)) \(error)") }
+                }
+            }
+        case .transition(let from, let to):
+            instances[index].transitions += 1
+            let name = to == .initialize ? "STOP" : to.rawValue
+            options.log("(\(cfg.name)) Entering \(name) STATE")
+            options.onTransition(cfg.name, from, to)
+            queueNotifies(cfg, state: name, priority: instances[index].state.effectivePriority)
+        }
+    }
+
+    private func removeAddresses(_ cfg: KeepalivedConfig.Instance) {
+        for vip in cfg.virtualAddresses {
+            guard let index = try? InterfaceInfo.named(vip.device ?? cfg.interface).index else { continue }
+            do { try addresses.remove(vip.address, prefixLength: vip.prefixLength, interfaceIndex: index) } catch {
+                options.log("(\(cfg.name)) \(error)")
+            }
+        }
+    }
+
+    // MARK: receiving
+
+    private func receive(_ pair: SocketPair, now: Microseconds) {
+        while let packet = pair.receive.receive(into: &buffer) {
+            guard packet.message.count >= 2 else { pair.strays.record(.tooShort); continue }
+            let vrid = packet.message[packet.message.startIndex + 1]
+            guard let index = pair.instances.first(where: { instances[$0].config.virtualRouterID == vrid }) else {
+                pair.strays.record(.unknownVirtualRouter)
+                continue
+            }
+            let cfg = instances[index].config
+            if !cfg.unicastPeers.isEmpty && !cfg.unicastPeers.contains(packet.source) { continue }
+            guard let ad = instances[index].filter.accept(packet.message, ttl: packet.ttl, source: packet.source,
+                                                          destination: packet.destination) else { continue }
+            instances[index].received += 1
+            if instances[index].started { step(index, .advertisement(ad, source: packet.source), now: now) }
+        }
+    }
+
+    // MARK: signals and children
+
+    private func handleSignals(now: Microseconds) {
+        var info = signalfd_siginfo()
+        while read(signalDescriptor, &info, MemoryLayout<signalfd_siginfo>.size) == MemoryLayout<signalfd_siginfo>.size {
+            switch Int32(info.ssi_signo) {
+            case SIGTERM, SIGINT:
+                guard !stopping else { continue }
+                options.log("stopping on signal \(info.ssi_signo)")
+                stopping = true
+                for i in instances.indices where instances[i].started { step(i, .shutdown, now: now) }
+                for i in instances.indices where !instances[i].started { removeAddresses(instances[i].config) }
+                for (name, script) in scripts { if let pid = script.pid { kill(-pid, SIGKILL); scripts[name]?.killAt = nil } }
+            case SIGCHLD:
+                reapChildren(now: now)
+            default:
+                break  // SIGHUP: reload is not supported; ignore rather than die
+            }
+        }
+    }
+
+    private func reapChildren(now: Microseconds) {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return }
+            if pid == notifyPID {
+                notifyPID = nil
+                startNextNotify()
+                continue
+            }
+            guard let name = scripts.first(where: { $0.value.pid == pid })?.key else { continue }
+            let exited = status & 0x7F == 0
+            let success = exited && (status >> 8) & 0xFF == 0
+            let timedOut = scripts[name]!.killAt == nil && !exited
+            scripts[name]!.pid = nil
+            scripts[name]!.killAt = nil
+            scripts[name]!.nextRun = now + scripts[name]!.script.interval
+            if scripts[name]!.health.record(success: success && !timedOut) {
+                options.log("VRRP_Script(\(name)) \(scripts[name]!.health.healthy == true ? "succeeded" : "failed")")
+                reevaluate(now: now)
+            }
+        }
+    }
+
+    // MARK: tracking
+
+    private func runScripts(now: Microseconds) {
+        for name in scripts.keys {
+            let script = scripts[name]!
+            if let pid = script.pid, let killAt = script.killAt, now >= killAt {
+                kill(-pid, SIGKILL)  // the exit arrives through SIGCHLD and counts as a failure
+                scripts[name]!.killAt = nil
+                continue
+            }
+            guard script.pid == nil, now >= script.nextRun else { continue }
+            do {
+                let pid = try ScriptRunner.spawn(script.script.command, uid: script.user.uid, gid: script.user.gid)
+                scripts[name]!.pid = pid
+                scripts[name]!.killAt = now + (script.script.timeout ?? script.script.interval)
+            } catch {
+                options.log("VRRP_Script(\(name)) \(error)")
+                scripts[name]!.nextRun = now + script.script.interval
+                if scripts[name]!.health.record(success: false) { reevaluate(now: now) }
+            }
+        }
+    }
+
+    private func checkInterfaces(now: Microseconds) {
+        nextInterfaceCheck = now + Microseconds(100_000)
+        guard let all = try? InterfaceInfo.all() else { return }
+        var changed = false
+        for instance in instances {
+            for name in [instance.config.interface] + instance.config.trackInterfaces.map(\.name) {
+                let up = all[name].map { $0.isUp && $0.isRunning } ?? false
+                if interfaceHealth[name] != up {
+                    if interfaceHealth[name] != nil { options.log("Netlink reports \(name) \(up ? "up" : "down")") }
+                    interfaceHealth[name] = up
+                    changed = true
+                }
+            }
+        }
+        if changed { reevaluate(now: now) }
+    }
+
+    private func health(_ item: String) -> Bool? {
+        if item.hasPrefix("interface:") { return interfaceHealth[String(item.dropFirst(10))] }
+        return scripts[String(item.dropFirst(7))]?.health.healthy
+    }
+
+    /// Applies the tracked objects to every instance: start it, fault it, or change its priority.
+    private func reevaluate(now: Microseconds) {
+        guard !stopping else { return }
+        for i in instances.indices {
+            switch instances[i].policy.evaluate(health) {
+            case .waiting:
+                continue
+            case .fault:
+                step(i, .fault(true), now: now)
+            case .priority(let p):
+                step(i, .priorityChanged(p), now: now)
+                if instances[i].state.faulted { step(i, .fault(false), now: now) }
+            }
+            if !instances[i].started {
+                instances[i].started = true
+                step(i, .startup, now: now)
+            }
+        }
+    }
+
+    // MARK: notify
+
+    private func queueNotifies(_ cfg: KeepalivedConfig.Instance, state: String, priority: UInt8) {
+        let specific: String? = switch state {
+        case "MASTER": cfg.notifyMaster
+        case "BACKUP": cfg.notifyBackup
+        case "FAULT": cfg.notifyFault
+        case "STOP": cfg.notifyStop
+        default: nil
+        }
+        if let specific, let words = try? KeepalivedCommandLine.words(specific, cfg.location) { notifyQueue.append(words) }
+        if let generic = cfg.notify, let words = try? KeepalivedCommandLine.words(generic, cfg.location) {
+            notifyQueue.append(words + ["INSTANCE", cfg.name, state, String(priority)])
+        }
+        if notifyPID == nil { startNextNotify() }
+    }
+
+    /// One notify script at a time, in the order the transitions happened.
+    private func startNextNotify() {
+        while notifyPID == nil, !notifyQueue.isEmpty {
+            let words = notifyQueue.removeFirst()
+            do { notifyPID = try ScriptRunner.spawn(words, uid: defaultUser.uid, gid: defaultUser.gid) } catch {
+                options.log("notify \(words[0]): \(error)")
+            }
+        }
+    }
+
+    // MARK: status
+
+    private func answerStatus(now: Microseconds) {
+        while true {
+            let client = Glibc.accept(controlDescriptor, nil, nil)
+            guard client >= 0 else { return }
+            let text = Array(statusJSON(now: now).utf8)
+            var offset = 0
+            while offset < text.count {
+                let n = text[offset...].withUnsafeBytes { write(client, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                offset += n
+            }
+            close(client)
+        }
+    }
+
+    func statusJSON(now: Microseconds) -> String {
+        var out = "{\"routerID\":\(JSONText.string(global.routerID ?? "")),\"instances\":["
+        for (k, i) in instances.enumerated() {
+            if k > 0 { out += "," }
+            let cfg = i.config, s = i.state
+            let discards = VRRPDiscard.allCases.filter { i.filter.counters[$0] > 0 }
+                .map { "\(JSONText.string(String(describing: $0))):\(i.filter.counters[$0])" }.joined(separator: ",")
+            let tracking = i.policy.items.map { "\(JSONText.string($0.name)):\(health($0.name).map { $0 ? "true" : "false" } ?? "null")" }
+                .joined(separator: ",")
+            out += "{\"name\":\(JSONText.string(cfg.name)),\"interface\":\(JSONText.string(cfg.interface)),"
+            out += "\"state\":\"\(s.role == .initialize && s.stopped ? "STOP" : s.role.rawValue)\",\"virtualRouterID\":\(cfg.virtualRouterID),"
+            out += "\"version\":\(cfg.version.rawValue),\"priority\":\(cfg.priority),\"effectivePriority\":\(s.effectivePriority),"
+            out += "\"advertisementInterval\":\"\(cfg.advertisementInterval)\",\"masterAdvertisementInterval\":\"\(s.masterAdvertisementInterval)\","
+            out += "\"master\":\(s.masterAddress.map { JSONText.string($0.description) } ?? "null"),"
+            out += "\"primaryAddress\":\(JSONText.string(i.machine.config.primaryAddress.description)),"
+            out += "\"virtualAddresses\":[\(cfg.virtualAddresses.map { JSONText.string($0.description) }.joined(separator: ","))],"
+            out += "\"advertisementsSent\":\(i.sent),\"advertisementsReceived\":\(i.received),\"transitions\":\(i.transitions),"
+            out += "\"discarded\":{\(discards)},\"tracking\":{\(tracking)}}"
+        }
+        return out + "]}\n"
+    }
+}
+
+/// Minimal JSON string escaping, so that the library needs no Foundation.
+enum JSONText {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

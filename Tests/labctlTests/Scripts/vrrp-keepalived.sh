@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# labctl's VRRP speaker against keepalived (Debian's) in network namespaces: three namespaces
+# (a: labctl, b: keepalived, c: observer with tshark) joined by veth pairs to a bridge in a
+# fourth. Each scenario prints `RESULT name value` lines; the Swift test asserts on them.
+# Everything started here is stopped here. usage: vrrp-keepalived.sh LABCTL
+set -uo pipefail
+labctl=$1
+tag=lv$$
+work=$(mktemp -d /tmp/labctl-vrrp.XXXXXX)
+ns() { echo "$tag-$1"; }
+
+cleanup() {
+    for pidfile in "$work"/*.pid; do [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null; done
+    pkill -9 -f "keepalived.*$work/" 2>/dev/null
+    pkill -9 -f "labctl vrrp run -f $work/" 2>/dev/null
+    for n in a b c hub; do ip netns del "$(ns $n)" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+result() { echo "RESULT $1 $2"; }
+
+# --- topology
+for n in hub a b c; do ip netns add "$(ns $n)"; ip -n "$(ns $n)" link set lo up; done
+ip -n "$(ns hub)" link add br0 type bridge
+ip -n "$(ns hub)" link set br0 up
+i=1
+for n in a b c; do
+    ip link add e0 netns "$(ns $n)" type veth peer name p$n netns "$(ns hub)"
+    ip netns exec "$(ns $n)" sysctl -qw net.ipv6.conf.e0.accept_dad=0
+    ip -n "$(ns hub)" link set p$n master br0 up
+    ip -n "$(ns $n)" link set e0 up
+    ip -n "$(ns $n)" addr add 192.0.2.$i/24 dev e0
+    ip -n "$(ns $n)" addr add 2001:db8::$i/64 dev e0 nodad
+    i=$((i + 1))
+done
+
+# config NAME FAMILY PRIORITY INTERVAL [EXTRA...]: one instance, VRID 52 (IPv4) or 53 (IPv6).
+config() {
+    local name=$1 family=$2 priority=$3 interval=$4; shift 4
+    local vrid=52 vip=192.0.2.100/24
+    [ "$family" = 6 ] && vrid=53 vip=2001:db8:1::2/64
+    {
+        echo "vrrp_instance vi_$family {"
+        echo "    interface e0"
+        echo "    state BACKUP"
+        echo "    virtual_router_id $vrid"
+        echo "    priority $priority"
+        echo "    advert_int $interval"
+        echo "    version 3"
+        for line in "$@"; do echo "    $line"; done
+        echo "    virtual_ipaddress {"
+        echo "        $vip"
+        echo "    }"
+        echo "}"
+    } > "$work/$name.conf"
+}
+
+start_labctl() {  # NAME
+    ip netns exec "$(ns a)" "$labctl" vrrp run -f "$work/$1.conf" --control "$work/a.sock" >> "$work/labctl.log" 2>&1 &
+    echo $! > "$work/labctl.pid"
+}
+start_keepalived() {  # NAME
+    ip netns exec "$(ns b)" keepalived -n -l -D -f "$work/$1.conf" -p "$work/keepalived.pid" -r "$work/keepalived-vrrp.pid" \
+        >> "$work/keepalived.log" 2>&1 &
+    echo $! > "$work/keepalived-main.pid"
+}
+stop() {  # labctl|keepalived SIGNAL: signals it and waits until it is gone
+    local pid
+    if [ "$1" = labctl ]; then pid=$(cat "$work/labctl.pid"); else pid=$(cat "$work/keepalived-main.pid"); fi
+    if [ "$1" = keepalived ] && [ "$2" = KILL ]; then
+        # SIGKILL the VRRP child too: a killed keepalived sends nothing.
+        kill -KILL "$(cat "$work/keepalived-vrrp.pid")" 2>/dev/null
+    fi
+    kill -"$2" "$pid" 2>/dev/null
+    for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$work/$1.pid" "$work/$1-main.pid" "$work/$1-vrrp.pid"
+}
+has_vip() {  # NAMESPACE FAMILY
+    if [ "$2" = 6 ]; then ip -n "$(ns $1)" -6 addr show dev e0 | grep -q "2001:db8:1::2/64"
+    else ip -n "$(ns $1)" -4 addr show dev e0 | grep -q "192.0.2.100/24"; fi
+}
+# wait_vip NAMESPACE FAMILY TIMEOUT: seconds until the VIP is there, or "timeout".
+wait_vip() {
+    local start end
+    start=$(now)
+    end=$(echo "$start + $3" | bc)
+    while (( $(echo "$(now) < $end" | bc) )); do
+        if has_vip "$1" "$2"; then echo "$(now) - $start" | bc; return; fi
+        sleep 0.01
+    done
+    echo timeout
+}
+labctl_state() { "$labctl" vrrp status --json --control "$work/a.sock" 2>/dev/null | grep -o '"state" : "[A-Z]*"' | head -1 | cut -d'"' -f4; }
+drop_vips() { for n in a b; do ip -n "$(ns $n)" addr flush dev e0 label e0 to 192.0.2.100/32 2>/dev/null; ip -n "$(ns $n)" -6 addr del 2001:db8:1::2/64 dev e0 2>/dev/null; done; true; }
+
+# --- notify script: appends its arguments, one call per line.
+cat > "$work/notify.sh" <<'SH'
+#!/bin/sh
+echo "$*" >> "$(dirname "$0")/notify.log"
+SH
+chmod 755 "$work/notify.sh"
+
+for family in 4 6; do
+    drop_vips
+    # 1. labctl higher: it wins the election; keepalived stays backup.
+    config labctl-high "$family" 150 0.1 "notify $work/notify.sh" "notify_master \"$work/notify.sh master-only\""
+    config keepalived-low "$family" 100 0.1
+    : > "$work/notify.log"
+    start_keepalived keepalived-low
+    start_labctl labctl-high
+    result "v$family.election.labctl_vip" "$(wait_vip a "$family" 3)"
+    sleep 0.5
+    result "v$family.election.labctl_state" "$(labctl_state)"
+    has_vip b "$family" && result "v$family.election.keepalived_vip" yes || result "v$family.election.keepalived_vip" no
+    # tshark in c decodes labctl's advertisements and checks their checksums.
+    ip netns exec "$(ns c)" timeout 3 tshark -q -i e0 -c 5 -w "$work/v$family.pcap" -f "ip proto 112 or ip6 proto 112" 2>/dev/null
+    result "v$family.tshark" "$(tshark -r "$work/v$family.pcap" -T fields -e vrrp.prio -e vrrp.checksum.status -e vrrp.ip_addr -e vrrp.ipv6_addr 2>/dev/null | sort -u | tr '\t\n' ',;')"
+
+    # 2. SIGTERM: labctl sends priority 0 and removes its VIP; keepalived takes over after Skew_Time.
+    stop labctl TERM &
+    stopper=$!
+    result "v$family.sigterm.keepalived_vip" "$(wait_vip b "$family" 3)"
+    wait "$stopper"
+    has_vip a "$family" && result "v$family.sigterm.labctl_kept_vip" yes || result "v$family.sigterm.labctl_kept_vip" no
+    result "v$family.notify" "$(tr '\n' ';' < "$work/notify.log")"
+
+    # 3. Preemption: labctl (higher) comes back and takes over from keepalived.
+    start_labctl labctl-high
+    result "v$family.preempt.labctl_vip" "$(wait_vip a "$family" 3)"
+    sleep 0.3
+    has_vip b "$family" && result "v$family.preempt.keepalived_vip" yes || result "v$family.preempt.keepalived_vip" no
+
+    # 4. SIGKILL: labctl dies silently; keepalived (priority 100) takes over within Master_Down_Interval.
+    t0=$(now)
+    stop labctl KILL
+    [ "$(wait_vip b "$family" 3)" = timeout ] && result "v$family.sigkill.keepalived_takeover" timeout \
+        || result "v$family.sigkill.keepalived_takeover" "$(echo "$(now) - $t0" | bc)"
+    stop keepalived TERM
+    drop_vips
+
+    # 5. keepalived higher, labctl lower: keepalived wins; SIGKILL keepalived, labctl (priority 50)
+    #    takes over within its Master_Down_Interval (0.3 + 0.1 × 206/256 = 0.380 s).
+    config labctl-low "$family" 50 0.1
+    config keepalived-high "$family" 200 0.1
+    start_keepalived keepalived-high
+    result "v$family.low.keepalived_vip" "$(wait_vip b "$family" 3)"
+    start_labctl labctl-low
+    sleep 1
+    result "v$family.low.labctl_state" "$(labctl_state)"
+    t0=$(now)
+    stop keepalived KILL
+    [ "$(wait_vip a "$family" 3)" = timeout ] && result "v$family.low.labctl_takeover" timeout \
+        || result "v$family.low.labctl_takeover" "$(echo "$(now) - $t0" | bc)"
+    # keepalived returns at a higher priority and preempts labctl.
+    drop_vips
+    start_keepalived keepalived-high
+    result "v$family.low.keepalived_preempts" "$(wait_vip b "$family" 3)"
+    sleep 0.3
+    has_vip a "$family" && result "v$family.low.labctl_vip_after_preempt" yes || result "v$family.low.labctl_vip_after_preempt" no
+    stop labctl TERM
+    stop keepalived TERM
+    drop_vips
+done
+
+# 6. nopreempt: keepalived (lower) is master; labctl (higher, nopreempt) stays backup.
+config labctl-nopreempt 4 150 0.1 nopreempt
+config keepalived-low 4 100 0.1
+start_keepalived keepalived-low
+result "nopreempt.keepalived_vip" "$(wait_vip b 4 3)"
+start_labctl labctl-nopreempt
+sleep 1.5
+result "nopreempt.labctl_state" "$(labctl_state)"
+has_vip a 4 && result "nopreempt.labctl_vip" yes || result "nopreempt.labctl_vip" no
+# When keepalived goes, the nopreempt router still takes over.
+stop keepalived TERM
+result "nopreempt.labctl_takeover" "$(wait_vip a 4 3)"
+stop labctl TERM
+echo "--- labctl log"
+tail -n 40 "$work/labctl.log"
+echo "--- keepalived log"
+grep -v "NOTICE" "$work/keepalived.log" | tail -n 60
