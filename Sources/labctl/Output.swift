@@ -35,6 +35,23 @@ enum StandardError {
     }
 }
 
+enum FileBytes {
+    /// A whole file, up to `limit` bytes.
+    static func read(_ path: String, limit: Int) throws(LabError) -> [UInt8] {
+        guard let file = fopen(path, "r") else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while bytes.count < limit {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n == 0 { break }
+            bytes += buffer[0..<n]
+        }
+        if ferror(file) != 0 { throw LabError("\(path): read error") }
+        return bytes
+    }
+}
+
 enum StandardInput {
     /// All of standard input.
     static func readAll() -> [UInt8] {

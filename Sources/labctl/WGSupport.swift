@@ -47,18 +47,9 @@ enum WGSupport {
 
     /// A whole file, up to `limit` bytes.
     static func readFile(_ path: String, limit: Int) throws(SetArguments.Failure) -> String {
-        guard let file = fopen(path, "r") else {
-            throw SetArguments.Failure(description: "\(path): \(String(cString: strerror(errno)))")
+        do { return String(decoding: try FileBytes.read(path, limit: limit), as: UTF8.self) } catch {
+            throw SetArguments.Failure(description: error.description)
         }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < limit {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n == 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Reads a configuration file ("-" for stdin), returning its text.

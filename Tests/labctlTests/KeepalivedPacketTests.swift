@@ -8,7 +8,8 @@ import Testing
         let script = packageRoot.appendingPathComponent("Tests/labctlTests/Scripts/keepalived-packets.sh").path
         let r = try run(script, [labctlPath])
         #expect(r.status == 0, "\(r.stderr.suffix(1000))")
-        let packets = r.stdout.components(separatedBy: "--- packet ").dropFirst()
+        let sections = r.stdout.components(separatedBy: "--- pcap\n")
+        let packets = sections[0].components(separatedBy: "--- packet ").dropFirst()
         #expect(packets.count >= 10)
         var seen: [Int: [String: Any]] = [:]
         for packet in packets {
@@ -30,6 +31,15 @@ import Testing
         #expect(v2["priority"] as? Int == 120)
         #expect(v2["advertisementInterval"] as? String == "2.000000")
         #expect(v2["addresses"] as? [String] == ["192.0.2.101"])
+
+        // The same capture (pcapng, as tshark writes it) decoded in one go, with capture times.
+        let captured = try #require(try json(sections.last ?? "") as? [[String: Any]])
+        #expect(captured.count == packets.count)
+        #expect(captured.allSatisfy { $0["discarded"] == nil })
+        let vrids = Set(captured.compactMap { ($0["advertisement"] as? [String: Any])?["virtualRouterID"] as? Int })
+        #expect(vrids == [52, 53, 54])
+        let times = captured.compactMap { Double($0["time"] as? String ?? "") }
+        #expect(times.count == captured.count && times == times.sorted() && times.first ?? 0 > 1_700_000_000)
     }
 
     @Test func corruptedPacketIsDiscardedWithTheRule() throws {

@@ -90,4 +90,20 @@ import Testing
         #expect(try value("nopreempt.labctl_vip") == "no")
         #expect(try seconds("nopreempt.labctl_takeover") < 0.061 + Self.margin)
     }
+
+    @Test func failingTrackScriptPutsLabctlInFaultAndRecoveryBringsItBack() throws {
+        #expect(try seconds("track.labctl_vip") < 1.5)
+        // The check runs every 0.1 s; on failure labctl sends priority 0, so keepalived takes over after Skew_Time.
+        #expect(try seconds("track.keepalived_vip_after_failure") < 0.1 + 0.061 + Self.margin)
+        #expect(try value("track.labctl_state_failed") == "FAULT")
+        #expect(try seconds("track.labctl_vip_after_recovery") < 1.5)
+        #expect(try value("track.notify") == ["BACKUP", "MASTER", "FAULT", "BACKUP", "MASTER"]
+            .map { "INSTANCE vi_4 \($0) 150;" }.joined())
+    }
+
+    @Test func unicastPeersWorkWithKeepalived() throws {
+        #expect(try seconds("unicast.labctl_vip") < 1.5)
+        #expect(try value("unicast.keepalived_vip") == "no")
+        #expect(try seconds("unicast.sigterm.keepalived_vip") < 0.061 + Self.margin)
+    }
 }

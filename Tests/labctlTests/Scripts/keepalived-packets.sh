@@ -71,3 +71,5 @@ for i in $(seq 1 "$count"); do
     echo "--- packet $i"
     "$labctl" vrrp decode "${hex:28}" --json  # drop the 14-byte Ethernet header
 done
+echo "--- pcap"
+"$labctl" vrrp decode --pcap "$work/capture.pcap" --json

@@ -177,6 +177,41 @@ has_vip a 4 && result "nopreempt.labctl_vip" yes || result "nopreempt.labctl_vip
 stop keepalived TERM
 result "nopreempt.labctl_takeover" "$(wait_vip a 4 3)"
 stop labctl TERM
+drop_vips
+
+# 7. track_script: while the check fails, labctl is in FAULT and keepalived holds the VIP.
+touch "$work/healthy"
+config labctl-tracked 4 150 0.1 "track_script {" "    chk" "}" "notify $work/notify.sh"
+{ echo "vrrp_script chk {"; echo "    script \"/usr/bin/test -e $work/healthy\""; echo "    interval 0.1"; echo "}"; cat "$work/labctl-tracked.conf"; } > "$work/t.conf"
+mv "$work/t.conf" "$work/labctl-tracked.conf"
+config keepalived-low 4 100 0.1
+: > "$work/notify.log"
+start_keepalived keepalived-low
+start_labctl labctl-tracked
+result "track.labctl_vip" "$(wait_vip a 4 3)"
+rm "$work/healthy"
+result "track.keepalived_vip_after_failure" "$(wait_vip b 4 3)"
+result "track.labctl_state_failed" "$(labctl_state)"
+touch "$work/healthy"
+result "track.labctl_vip_after_recovery" "$(wait_vip a 4 3)"
+result "track.notify" "$(tr '\n' ';' < "$work/notify.log")"
+stop labctl TERM
+stop keepalived TERM
+drop_vips
+
+# 8. Unicast peers instead of multicast.
+config labctl-unicast 4 150 0.1 "unicast_src_ip 192.0.2.1" "unicast_peer {" "    192.0.2.2" "}"
+config keepalived-unicast 4 100 0.1 "unicast_src_ip 192.0.2.2" "unicast_peer {" "    192.0.2.1" "}"
+start_keepalived keepalived-unicast
+start_labctl labctl-unicast
+result "unicast.labctl_vip" "$(wait_vip a 4 3)"
+sleep 0.3
+has_vip b 4 && result "unicast.keepalived_vip" yes || result "unicast.keepalived_vip" no
+stop labctl TERM &
+stopper=$!
+result "unicast.sigterm.keepalived_vip" "$(wait_vip b 4 3)"
+wait "$stopper"
+stop keepalived TERM
 echo "--- labctl log"
 tail -n 40 "$work/labctl.log"
 echo "--- keepalived log"
