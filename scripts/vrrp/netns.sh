@@ -1,0 +1,97 @@
+# Shared by the VRRP namespace tests and benchmarks: a bridge in namespace hub joins namespaces
+# a, b, c and d by veth pairs (e0 in each, 192.0.2.1-4/24 and 2001:db8::1-4/64, no DAD).
+# The caller sets labctl, tag and work, then sources this file. Everything started through these
+# functions is stopped by the EXIT trap.
+ns() { echo "$tag-$1"; }
+
+cleanup() {
+    for pidfile in "$work"/*.pid; do [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null; done
+    pkill -9 -f "keepalived.*$work/" 2>/dev/null
+    pkill -9 -f "labctl vrrp run -f $work/" 2>/dev/null
+    for n in a b c d hub; do ip netns del "$(ns $n)" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+now() { date +%s.%N; }
+result() { echo "RESULT $1 $2"; }
+
+topology() {
+    for n in hub a b c d; do ip netns add "$(ns $n)"; ip -n "$(ns $n)" link set lo up; done
+    ip -n "$(ns hub)" link add br0 type bridge
+    ip -n "$(ns hub)" link set br0 up
+    i=1
+    for n in a b c d; do
+        ip link add e0 netns "$(ns $n)" type veth peer name p$n netns "$(ns hub)"
+        ip netns exec "$(ns $n)" sysctl -qw net.ipv6.conf.e0.accept_dad=0
+        ip -n "$(ns hub)" link set p$n master br0 up
+        ip -n "$(ns $n)" link set e0 up
+        ip -n "$(ns $n)" addr add 192.0.2.$i/24 dev e0
+        ip -n "$(ns $n)" addr add 2001:db8::$i/64 dev e0 nodad
+        i=$((i + 1))
+    done
+}
+
+# config NAME FAMILY PRIORITY INTERVAL [EXTRA...]: one instance, VRID 52 (IPv4) or 53 (IPv6).
+config() {
+    local name=$1 family=$2 priority=$3 interval=$4; shift 4
+    local vrid=52 vip=192.0.2.100/24
+    [ "$family" = 6 ] && vrid=53 vip=2001:db8:1::2/64
+    {
+        echo "vrrp_instance vi_$family {"
+        echo "    interface e0"
+        echo "    state BACKUP"
+        echo "    virtual_router_id $vrid"
+        echo "    priority $priority"
+        echo "    advert_int $interval"
+        echo "    version 3"
+        for line in "$@"; do echo "    $line"; done
+        echo "    virtual_ipaddress {"
+        echo "        $vip"
+        echo "    }"
+        echo "}"
+    } > "$work/$name.conf"
+}
+
+# start_labctl NAME [NS=a], start_keepalived NAME [NS=b]: run $work/NAME.conf in the namespace.
+start_labctl() {
+    local n=${2:-a}
+    ip netns exec "$(ns $n)" "$labctl" vrrp run -f "$work/$1.conf" --control "$work/$n.sock" >> "$work/labctl.log" 2>&1 &
+    echo $! > "$work/labctl.$n.pid"
+}
+start_keepalived() {
+    local n=${2:-b}
+    ip netns exec "$(ns $n)" keepalived -n -l -D -f "$work/$1.conf" -p "$work/keepalived.$n.pid" -r "$work/keepalived-vrrp.$n.pid" \
+        >> "$work/keepalived.log" 2>&1 &
+    echo $! > "$work/keepalived-main.$n.pid"
+}
+# stop labctl|keepalived SIGNAL [NS]: signals it and waits until it is gone.
+stop() {
+    local n=${3:-} pid
+    if [ "$1" = labctl ]; then n=${n:-a}; pid=$(cat "$work/labctl.$n.pid"); else n=${n:-b}; pid=$(cat "$work/keepalived-main.$n.pid"); fi
+    if [ "$1" = keepalived ] && [ "$2" = KILL ]; then
+        # SIGKILL the VRRP child too: a killed keepalived sends nothing.
+        kill -KILL "$(cat "$work/keepalived-vrrp.$n.pid")" 2>/dev/null
+    fi
+    kill -"$2" "$pid" 2>/dev/null
+    for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+    rm -f "$work/$1.$n.pid" "$work/$1-main.$n.pid" "$work/$1-vrrp.$n.pid"
+}
+has_vip() {  # NAMESPACE FAMILY
+    if [ "$2" = 6 ]; then ip -n "$(ns $1)" -6 addr show dev e0 | grep -q "2001:db8:1::2/64"
+    else ip -n "$(ns $1)" -4 addr show dev e0 | grep -q "192.0.2.100/24"; fi
+}
+# wait_vip NAMESPACE FAMILY TIMEOUT: seconds until the VIP is there, or "timeout".
+wait_vip() {
+    local start end
+    start=$(now)
+    end=$(echo "$start + $3" | bc)
+    while (( $(echo "$(now) < $end" | bc) )); do
+        if has_vip "$1" "$2"; then echo "$(now) - $start" | bc; return; fi
+        sleep 0.01
+    done
+    echo timeout
+}
+labctl_state() { "$labctl" vrrp status --json --control "$work/${1:-a}.sock" 2>/dev/null | grep -o '"state" : "[A-Z]*"' | head -1 | cut -d'"' -f4; }
+drop_vips() { for n in a b; do ip -n "$(ns $n)" addr flush dev e0 label e0 to 192.0.2.100/32 2>/dev/null; ip -n "$(ns $n)" -6 addr del 2001:db8:1::2/64 dev e0 2>/dev/null; done; true; }
+
