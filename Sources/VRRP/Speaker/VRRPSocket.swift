@@ -38,6 +38,13 @@ public struct VRRPSocket: ~Copyable, @unchecked Sendable {  // one owner; the de
             }
         }
         do {
+            if joinGroup {
+                // Room for bursts: 50 routers at 10 ms are 5,000 packets a second per peer.
+                var size: Int32 = 4 << 20
+                if setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, 4) != 0 {
+                    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, 4)
+                }
+            }
             var name = Array(interface.name.utf8CString)
             guard setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, &name, socklen_t(name.count)) == 0 else {
                 throw VRRPSystemError.last("SO_BINDTODEVICE \(interface.name)")
