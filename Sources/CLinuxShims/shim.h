@@ -1,11 +1,17 @@
 // System calls glibc has no wrapper for. Header-only: nothing to link.
 #pragma once
-#define _GNU_SOURCE
+
 #include <fcntl.h>
 #include <unistd.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <linux/openat2.h>
+
+// No _GNU_SOURCE here: it changes glibc's struct definitions (fd_set) against the Glibc module
+// Swift already built. What it would expose is spelled out instead.
+#ifndef O_PATH
+#define O_PATH 010000000
+#endif
 
 #ifndef SYS_openat2
 #define SYS_openat2 437
