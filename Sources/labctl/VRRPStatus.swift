@@ -52,29 +52,12 @@ extension VRRPCommand {
             }
         }
 
-        /// Connects, reads the reply to the end.
+        /// The speaker's status JSON.
         static func query(_ path: String) throws -> [UInt8] {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { throw LabError("socket: \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            var address = sockaddr_un()
-            address.sun_family = sa_family_t(AF_UNIX)
-            let bytes = Array(path.utf8)
-            guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw LabError("\(path): path too long") }
-            withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
-            let ok = withUnsafeBytes(of: address) { connect(fd, $0.baseAddress!.assumingMemoryBound(to: sockaddr.self), socklen_t($0.count)) }
-            guard ok == 0 else {
-                throw LabError("\(path): \(String(cString: strerror(errno))) (is 'labctl vrrp run' running?)")
+            do { return try VRRPControlSocket.fetchStatus(path) } catch {
+                let reason = String(cString: strerror(error.errno.rawValue))
+                throw LabError(error.errno == .fileNameTooLong ? "\(path): path too long" : "\(path): \(reason) (is 'labctl vrrp run' running?)")
             }
-            var out: [UInt8] = []
-            var chunk = [UInt8](repeating: 0, count: 65536)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                out += chunk[0..<n]
-            }
-            return out
         }
     }
 }

@@ -95,7 +95,8 @@ func monotonicNow() -> Microseconds {
 final class SocketPair {
     let receive: VRRPSocket
     let send: VRRPSocket
-    var instances: [Int] = []
+    /// The instance for each virtual router ID on this socket, or nil.
+    var instanceByRouterID = [Int?](repeating: nil, count: 256)
     var strays = VRRPDiscardCounters()
     init(receive: consuming VRRPSocket, send: consuming VRRPSocket) {
         self.receive = receive
@@ -168,9 +169,7 @@ final class SpeakerEngine {
                                                  user: user, nextRun: start)
         }
         for instance in config.instances {
-            let info = try waitForAddress(instance)
-            let primary = instance.unicastSource ?? (instance.isIPv6 ? info.ipv6LinkLocal.first! : info.ipv4.first!)
-            let socketIndex = try socketFor(info, ipv6: instance.isIPv6, source: primary)
+            let (socketIndex, primary) = try openSockets(for: instance)
             let machineConfig = VRRPRouterConfig(
                 version: instance.version, virtualRouterID: instance.virtualRouterID, priority: instance.priority,
                 advertisementInterval: instance.advertisementInterval, primaryAddress: primary,
@@ -188,13 +187,13 @@ final class SpeakerEngine {
             for tracked in instance.trackScripts {
                 items.append(.init(name: "script:" + tracked.name, weight: tracked.weight ?? scripts[tracked.name]!.script.weight))
             }
-            sockets[socketIndex].instances.append(instances.count)
+            sockets[socketIndex].instanceByRouterID[Int(instance.virtualRouterID)] = instances.count
             instances.append(RunningInstance(config: instance, machine: machine, state: machine.initialState(), filter: filter,
                                              policy: TrackingPolicy(basePriority: instance.priority, items: items), socket: socketIndex))
         }
         // Addresses left behind by an earlier run that was killed.
         for instance in instances { removeAddresses(instance.config) }
-        if let path = options.controlSocketPath { controlDescriptor = try Self.listen(path) }
+        if let path = options.controlSocketPath { controlDescriptor = try VRRPControlSocket.listen(path) }
     }
 
     deinit {
@@ -205,20 +204,21 @@ final class SpeakerEngine {
         }
     }
 
-    /// The interface, once it has an address of the instance's family (or the unicast source).
-    private func waitForAddress(_ instance: KeepalivedConfig.Instance) throws -> InterfaceInfo {
+    /// The socket pair for the instance's interface and primary address (the unicast source, or
+    /// the interface's first address of the family), waiting until that address can be bound:
+    /// a tentative IPv6 link-local address cannot be, until duplicate address detection ends.
+    private func openSockets(for instance: KeepalivedConfig.Instance) throws -> (socket: Int, primary: VRRPAddress) {
         let deadline = monotonicNow() + options.addressWait
         while true {
             let info = try InterfaceInfo.named(instance.interface)
-            let ready = instance.unicastSource != nil || (instance.isIPv6 ? !info.ipv6LinkLocal.isEmpty : !info.ipv4.isEmpty)
-            if ready {
-                if let source = instance.unicastSource, let socket = try? VRRPSocket(interface: info, ipv6: source.isIPv6, source: source) {
-                    _ = socket
-                    return info
-                } else if instance.unicastSource == nil {
-                    // A tentative link-local address cannot be bound yet: try it.
-                    let primary = instance.isIPv6 ? info.ipv6LinkLocal[0] : info.ipv4[0]
-                    if (try? VRRPSocket(interface: info, ipv6: instance.isIPv6, source: primary)) != nil { return info }
+            if let primary = instance.unicastSource ?? (instance.isIPv6 ? info.ipv6LinkLocal.first : info.ipv4.first) {
+                if let i = sockets.firstIndex(where: { $0.send.interfaceIndex == info.index && $0.send.source == primary }) {
+                    return (i, primary)
+                }
+                if let pair = try? SocketPair(receive: VRRPSocket(interface: info, ipv6: instance.isIPv6, source: nil),
+                                              send: VRRPSocket(interface: info, ipv6: instance.isIPv6, source: primary)) {
+                    sockets.append(pair)
+                    return (sockets.count - 1, primary)
                 }
             }
             guard monotonicNow() < deadline else {
@@ -226,36 +226,6 @@ final class SpeakerEngine {
             }
             usleep(50_000)
         }
-    }
-
-    private func socketFor(_ info: InterfaceInfo, ipv6: Bool, source: VRRPAddress) throws -> Int {
-        if let i = sockets.firstIndex(where: { $0.send.interfaceIndex == info.index && $0.send.source == source }) { return i }
-        let pair = SocketPair(receive: try VRRPSocket(interface: info, ipv6: ipv6, source: nil),
-                              send: try VRRPSocket(interface: info, ipv6: ipv6, source: source))
-        sockets.append(pair)
-        return sockets.count - 1
-    }
-
-    private static func listen(_ path: String) throws -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard fd >= 0 else { throw VRRPSystemError.last("socket(AF_UNIX)") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            close(fd)
-            throw VRRPSystemError("control socket \(path)", .fileNameTooLong)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
-        unlink(path)
-        let oldMask = umask(0o077)
-        defer { umask(oldMask) }
-        guard bindAddress(fd, address), Glibc.listen(fd, 8) == 0 else {
-            let error = VRRPSystemError.last("control socket \(path)")
-            close(fd)
-            throw error
-        }
-        return fd
     }
 
     // MARK: the loop
@@ -371,7 +341,7 @@ final class SpeakerEngine {
         while let packet = pair.receive.receive(into: &buffer) {
             guard packet.message.count >= 2 else { pair.strays.record(.tooShort); continue }
             let vrid = packet.message[packet.message.startIndex + 1]
-            guard let index = pair.instances.first(where: { instances[$0].config.virtualRouterID == vrid }) else {
+            guard let index = pair.instanceByRouterID[Int(vrid)] else {
                 pair.strays.record(.unknownVirtualRouter)
                 continue
             }
