@@ -46,6 +46,24 @@ public struct KeepalivedConfig: Sendable, Hashable {
 
     public enum InitialState: String, Sendable, Hashable { case master = "MASTER", backup = "BACKUP" }
 
+    /// labctl's `wireguard { }` block in a `vrrp_instance`: a WireGuard interface that is up only
+    /// on the master, and the channel on which the master publishes its peers' endpoints.
+    public struct WireGuardBinding: Sendable, Hashable {
+        /// `interface wg1`.
+        public var interface: String
+        /// `address 2001:db8:2::1/64`: tunnel addresses to restore on every takeover. None: the
+        /// addresses the interface has when the speaker starts.
+        public var addresses: [VirtualAddress] = []
+        /// `sync_key FILE`: a base64 32-byte key (`labctl wg genpsk`). None: no endpoint sync.
+        public var syncKeyFile: String?
+        /// `sync_port N`: the UDP port of the endpoint sync (default 51821).
+        public var syncPort: UInt16 = 51821
+        /// `sync_peer { ADDRESS … }`: where the master sends. None: the instance's unicast peers,
+        /// or else the VRRP multicast group.
+        public var syncPeers: [VRRPAddress] = []
+        public var location: ConfigLocation
+    }
+
     public struct Instance: Sendable, Hashable {
         public var name: String
         public var interface: String
@@ -71,6 +89,8 @@ public struct KeepalivedConfig: Sendable, Hashable {
         public var notifyBackup: String?
         public var notifyFault: String?
         public var notifyStop: String?
+        /// labctl's extension: the WireGuard interface this instance drives.
+        public var wireGuard: WireGuardBinding?
         public var location: ConfigLocation
 
         public var isIPv6: Bool { virtualAddresses.first?.address.isIPv6 ?? false }
@@ -134,6 +154,12 @@ private struct KeepalivedConfigReader {
                 throw Err(instance.location, "virtual_router_id \(instance.virtualRouterID) on \(instance.interface) is already used at \(other)")
             }
             seen[key] = instance.location
+            if let wg = instance.wireGuard {
+                if let other = seen["wireguard/" + wg.interface] {
+                    throw Err(wg.location, "wireguard interface \(wg.interface) is already driven by the instance at \(other)")
+                }
+                seen["wireguard/" + wg.interface] = instance.location
+            }
         }
         return config
     }
@@ -249,6 +275,7 @@ private struct KeepalivedConfigReader {
             case "notify_backup": i.notifyBackup = try scriptLine(item)
             case "notify_fault": i.notifyFault = try scriptLine(item)
             case "notify_stop": i.notifyStop = try scriptLine(item)
+            case "wireguard": i.wireGuard = try wireGuard(item)
             default: throw unknown(item, in: "vrrp_instance")
             }
         }
@@ -279,7 +306,44 @@ private struct KeepalivedConfigReader {
             throw Err(s.location, "unicast_src_ip \(source) is not of the virtual addresses' family")
         }
         if i.priority == 255 && !i.preempt { throw Err(s.location, "nopreempt makes no sense for the address owner (priority 255)") }
+        if let wg = i.wireGuard {
+            for peer in wg.syncPeers where peer.isIPv6 != first.address.isIPv6 {
+                throw Err(wg.location, "sync_peer \(peer) is not of the virtual addresses' family")
+            }
+        }
         return i
+    }
+
+    func wireGuard(_ s: Statement) throws -> KeepalivedConfig.WireGuardBinding {
+        try none(s)
+        var binding = KeepalivedConfig.WireGuardBinding(interface: "", location: s.location)
+        for item in try block(s) {
+            switch item.keyword {
+            case "interface":
+                try count(item, 1...1)
+                guard (1...15).contains(item.arguments[0].utf8.count), !item.arguments[0].contains("/") else {
+                    throw Err(item.location, "interface '\(item.arguments[0])' is not an interface name")
+                }
+                binding.interface = item.arguments[0]
+            case "address":
+                try count(item, 1...1)
+                binding.addresses.append(try virtualAddress(KeepalivedStatement(keyword: item.arguments[0], arguments: [], block: nil, location: item.location)))
+            case "sync_key":
+                try count(item, 1...1)
+                guard item.arguments[0].hasPrefix("/") else { throw Err(item.location, "sync_key '\(item.arguments[0])' must be an absolute path") }
+                binding.syncKeyFile = item.arguments[0]
+            case "sync_port": binding.syncPort = UInt16(try integer(item, 1...65535))
+            case "sync_peer":
+                try none(item)
+                for peer in try block(item) {
+                    guard peer.arguments.isEmpty, peer.block == nil else { throw Err(peer.location, "sync_peer takes one address per line") }
+                    binding.syncPeers.append(try address(peer.keyword, peer.location))
+                }
+            default: throw unknown(item, in: "wireguard")
+            }
+        }
+        guard !binding.interface.isEmpty else { throw Err(s.location, "wireguard has no interface") }
+        return binding
     }
 
     // MARK: items
@@ -348,7 +412,7 @@ private struct KeepalivedConfigReader {
             let what = range.upperBound == 0 ? "no value" : range.lowerBound == range.upperBound ? "\(range.lowerBound) value\(range.lowerBound == 1 ? "" : "s")" : "\(range.lowerBound) to \(range.upperBound == Int.max ? "any number of" : String(range.upperBound)) values"
             throw Err(s.location, "\(s.keyword) takes \(what), got '\(s.arguments.joined(separator: " "))'")
         }
-        if s.block != nil && !["global_defs", "vrrp_script", "vrrp_instance", "virtual_ipaddress", "unicast_peer", "track_script", "track_interface", "authentication"].contains(s.keyword) {
+        if s.block != nil && !["global_defs", "vrrp_script", "vrrp_instance", "virtual_ipaddress", "unicast_peer", "track_script", "track_interface", "authentication", "wireguard", "sync_peer"].contains(s.keyword) {
             throw Err(s.location, "unexpected block after \(s.keyword)")
         }
     }

@@ -10,6 +10,13 @@ public enum KeyGeneration {
         randombytes_buf(raw.baseAddress!, raw.count)
     }
 
+    /// `count` random bytes from libsodium's CSPRNG (nonces and the like; not for keys).
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { if $0.count > 0 { fillRandom($0) } }
+        return out
+    }
+
     /// A new private key: 32 random bytes, clamped for Curve25519.
     public static func privateKey() -> Key {
         let box = SecretBytes()

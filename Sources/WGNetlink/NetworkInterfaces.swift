@@ -28,6 +28,13 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         static let address: UInt16 = 1, local: UInt16 = 2
     }
 
+    /// rtnetlink route constants (C enums that Swift imports as structs).
+    private enum Route {
+        static let destination: UInt16 = 1, outputInterface: UInt16 = 4, table: UInt16 = 15
+        static let mainTable: UInt8 = 254, scopeLink: UInt8 = 253, unicast: UInt8 = 1
+        static let protocolKernel: UInt8 = 2, protocolBoot: UInt8 = 3
+    }
+
     /// Every link, or only those of `kind`.
     public mutating func links(kind: String? = nil) throws(WireGuardError) -> [NetworkLink] {
         let message = NetlinkMessageBuilder(type: UInt16(RTM_GETLINK), flags: NLM_F_REQUEST | NLM_F_DUMP,
@@ -123,6 +130,58 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         return box.value
     }
 
+    /// The routes in the main table that leave through a link and that the kernel did not add
+    /// itself for an address: what `wg-quick up` added for the peers' allowed IPs.
+    public mutating func routes(ofLink name: String) throws(WireGuardError) -> [AllowedIP] {
+        let index = try Self.index(of: name)
+        var found: [AllowedIP] = []
+        for family in [AF_INET, AF_INET6] {
+            let message = NetlinkMessageBuilder(type: UInt16(RTM_GETROUTE), flags: NLM_F_REQUEST | NLM_F_DUMP,
+                                                sequence: socket.nextSequence(), capacity: 256)
+            var header = rtmsg()
+            header.rtm_family = UInt8(family)
+            message.putHeader(header)
+            let box = Box<[AllowedIP]>([])
+            try run(message, operation: "list routes", device: name) { reply in
+                guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return }
+                let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: rtmsg.self)
+                guard info.rtm_type == Route.unicast, info.rtm_protocol != Route.protocolKernel else { return }
+                var table = UInt32(info.rtm_table), oif: UInt32?, destination: IPAddress?
+                for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
+                    switch a.type {
+                    case Route.table: table = try a.u32()
+                    case Route.outputInterface: oif = try a.u32()
+                    case Route.destination: destination = IPAddress(bytes: a.payload)
+                    default: continue
+                    }
+                }
+                guard table == UInt32(Route.mainTable), oif == index else { return }
+                let zero = IPAddress(bytes: [UInt8](repeating: 0, count: family == AF_INET ? 4 : 16))!
+                if let prefix = AllowedIP(address: destination ?? zero, prefixLength: Int(info.rtm_dst_len)) { box.value.append(prefix) }
+            }
+            found += box.value
+        }
+        return found
+    }
+
+    /// `ip route replace PREFIX dev NAME` in the main table.
+    public mutating func addRoute(_ destination: AllowedIP, toLink name: String) throws(WireGuardError) {
+        let index = try Self.index(of: name)
+        let message = NetlinkMessageBuilder(type: UInt16(RTM_NEWROUTE), flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE,
+                                            sequence: socket.nextSequence(), capacity: 256)
+        var header = rtmsg()
+        header.rtm_family = UInt8(destination.address.family.addressFamily)
+        header.rtm_dst_len = destination.prefixLength
+        header.rtm_table = Route.mainTable
+        header.rtm_protocol = Route.protocolBoot
+        header.rtm_scope = Route.scopeLink
+        header.rtm_type = Route.unicast
+        message.putHeader(header)
+        destination.canonical.address.bytes.withUnsafeBytes { message.put(Route.destination, bytes: $0) }
+        message.put(Route.outputInterface, index)
+        try run(message, operation: "add route \(destination)", device: name) { _ in }
+    }
+
     /// if_nametoindex(3).
     public static func index(of name: String) throws(WireGuardError) -> UInt32 {
         let index = if_nametoindex(name)
@@ -186,6 +245,44 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
             throw .malformedReply(error.reason)
         } catch {
             throw error as! WireGuardError
+        }
+    }
+}
+
+/// Link events from the kernel (`RTMGRP_LINK`): poll ``descriptor`` and call ``drain()`` when it
+/// is readable, then look at the links again. Notices a deleted or downed interface at once.
+public struct LinkEvents: ~Copyable, Sendable {
+    public let descriptor: Int32
+
+    public init() throws(WireGuardError) {
+        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
+        guard fd >= 0 else { throw .system(operation: "netlink socket", errno: Errno(rawValue: errno)) }
+        var address = sockaddr_nl()
+        address.nl_family = sa_family_t(AF_NETLINK)
+        address.nl_groups = UInt32(RTMGRP_LINK)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_nl>.size)) }
+        }
+        guard bound == 0 else {
+            let e = Errno(rawValue: errno)
+            close(fd)
+            throw .system(operation: "netlink bind RTMGRP_LINK", errno: e)
+        }
+        descriptor = fd
+    }
+
+    deinit { close(descriptor) }
+
+    /// Reads every queued event; true when there was any (an overrun counts as one).
+    public func drain() -> Bool {
+        var any = false
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while true {
+            let n = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+            if n > 0 { any = true; continue }
+            if n < 0 && errno == ENOBUFS { any = true; continue }
+            if n < 0 && errno == EINTR { continue }
+            return any
         }
     }
 }

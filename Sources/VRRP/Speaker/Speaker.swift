@@ -4,23 +4,49 @@ import SystemPackage
 import Glibc
 #endif
 
+/// A health check from outside VRRP that an instance depends on, run in the speaker's loop: at
+/// least every `interval`, and whenever one of `descriptors` is readable. `false` puts the
+/// instance in FAULT, as a failing `track_script` of weight 0 does; nil means not known yet.
+public struct VRRPInstanceMonitor: Sendable {
+    public var instance: String
+    public var name: String
+    public var descriptors: [Int32]
+    public var interval: Microseconds
+    /// Called on the speaker's thread; it must not block.
+    public var poll: @Sendable (_ now: Microseconds) -> Bool?
+
+    public init(instance: String, name: String, descriptors: [Int32] = [], interval: Microseconds,
+                poll: @escaping @Sendable (Microseconds) -> Bool?) {
+        self.instance = instance
+        self.name = name
+        self.descriptors = descriptors
+        self.interval = interval
+        self.poll = poll
+    }
+}
+
 /// How a speaker runs, beyond what keepalived.conf says.
 public struct VRRPSpeakerOptions: Sendable {
     /// The Unix socket `labctl vrrp status` reads; nil for none.
     public var controlSocketPath: String?
     /// One line per event, keepalived's wording.
     public var log: @Sendable (String) -> Void
-    /// Called after every state change, before the notify scripts are queued.
+    /// Called after every state change (after the VIPs are added or removed), before the notify
+    /// scripts are queued. STOP is `.initialize`.
     public var onTransition: @Sendable (_ instance: String, _ from: VRRPRole, _ to: VRRPRole) -> Void
     /// For v3 over IPv4: include the pseudo-header in the checksum (RFC 5798) or not.
     public var ipv4PseudoHeader: VRRPCodec.IPv4PseudoHeader
     /// How long to wait at startup for an interface's address (IPv6 link-local addresses are
     /// usable only after duplicate address detection).
     public var addressWait: Microseconds
+    /// Health checks from outside VRRP, such as a WireGuard interface's.
+    public var monitors: [VRRPInstanceMonitor]
 
     public init(controlSocketPath: String? = nil, log: @escaping @Sendable (String) -> Void = { _ in },
                 onTransition: @escaping @Sendable (String, VRRPRole, VRRPRole) -> Void = { _, _, _ in },
-                ipv4PseudoHeader: VRRPCodec.IPv4PseudoHeader = .included, addressWait: Microseconds = .seconds(5)) {
+                ipv4PseudoHeader: VRRPCodec.IPv4PseudoHeader = .included, addressWait: Microseconds = .seconds(5),
+                monitors: [VRRPInstanceMonitor] = []) {
+        self.monitors = monitors
         self.controlSocketPath = controlSocketPath
         self.log = log
         self.onTransition = onTransition
@@ -135,6 +161,8 @@ final class SpeakerEngine {
     var instances: [RunningInstance] = []
     var sockets: [SocketPair] = []
     var scripts: [String: RunningScript] = [:]
+    var monitorHealth: [Bool?]
+    var monitorDue: [Microseconds]
     var interfaceHealth: [String: Bool] = [:]
     var addresses: AddressControl
     let announcer: AnnouncementSocket
@@ -150,6 +178,11 @@ final class SpeakerEngine {
     init(config: KeepalivedConfig, options: VRRPSpeakerOptions) throws {
         self.options = options
         global = config.global
+        monitorHealth = Array(repeating: nil, count: options.monitors.count)
+        monitorDue = Array(repeating: Microseconds(0), count: options.monitors.count)
+        for monitor in options.monitors where !config.instances.contains(where: { $0.name == monitor.instance }) {
+            throw KeepalivedConfigError(nil, "monitor \(monitor.name): no vrrp_instance \(monitor.instance)")
+        }
         addresses = try AddressControl()
         announcer = try AnnouncementSocket()
         defaultUser = try config.global.scriptUser.map { try ScriptRunner.lookup(user: $0, group: config.global.scriptGroup) } ?? (0, 0)
@@ -186,6 +219,9 @@ final class SpeakerEngine {
             }
             for tracked in instance.trackScripts {
                 items.append(.init(name: "script:" + tracked.name, weight: tracked.weight ?? scripts[tracked.name]!.script.weight))
+            }
+            for (k, monitor) in options.monitors.enumerated() where monitor.instance == instance.name {
+                items.append(.init(name: "monitor:\(k)", weight: 0))
             }
             sockets[socketIndex].instanceByRouterID[Int(instance.virtualRouterID)] = instances.count
             instances.append(RunningInstance(config: instance, machine: machine, state: machine.initialState(), filter: filter,
@@ -247,10 +283,21 @@ final class SpeakerEngine {
                 if script.pid == nil, script.nextRun < deadline { deadline = script.nextRun }
                 if let k = script.killAt, k < deadline { deadline = k }
             }
+            if !stopping { for due in monitorDue where due < deadline { deadline = due } }
             var fds = [pollfd(fd: signalDescriptor, events: Int16(POLLIN), revents: 0)]
             if controlDescriptor >= 0 { fds.append(pollfd(fd: controlDescriptor, events: Int16(POLLIN), revents: 0)) }
             let socketBase = fds.count
             if !stopping { for pair in sockets { fds.append(pollfd(fd: pair.receive.descriptor, events: Int16(POLLIN), revents: 0)) } }
+            let monitorBase = fds.count
+            var monitorOfDescriptor: [Int] = []
+            if !stopping {
+                for (k, monitor) in options.monitors.enumerated() {
+                    for fd in monitor.descriptors {
+                        fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
+                        monitorOfDescriptor.append(k)
+                    }
+                }
+            }
             let timeout = max(0, (deadline - now).value)
             let ready = labctl_poll_us(&fds, UInt(fds.count), timeout)
             if ready < 0 && errno != EINTR { throw VRRPSystemError.last("ppoll") }
@@ -260,6 +307,7 @@ final class SpeakerEngine {
                 if controlDescriptor >= 0 && fds[1].revents != 0 { answerStatus(now: now) }
                 if !stopping {
                     for (k, pair) in sockets.enumerated() where fds[socketBase + k].revents != 0 { receive(pair, now: monotonicNow()) }
+                    for (j, k) in monitorOfDescriptor.enumerated() where fds[monitorBase + j].revents != 0 { monitorDue[k] = Microseconds(0) }
                 }
             }
             if stopping { continue }
@@ -268,6 +316,7 @@ final class SpeakerEngine {
                 if let d = instances[i].state.nextDeadline, d <= now { step(i, .tick, now: now) }
             }
             runScripts(now: now)
+            runMonitors(now: now)
             if now >= nextInterfaceCheck { checkInterfaces(now: now) }
         }
         options.log("stopped")
@@ -439,8 +488,23 @@ final class SpeakerEngine {
         if changed { reevaluate(now: now) }
     }
 
+    private func runMonitors(now: Microseconds) {
+        var changed = false
+        for (k, monitor) in options.monitors.enumerated() where now >= monitorDue[k] {
+            monitorDue[k] = now + monitor.interval
+            let verdict = monitor.poll(now)
+            if verdict != monitorHealth[k] {
+                if let verdict { options.log("Monitor(\(monitor.name)) \(verdict ? "succeeded" : "failed")") }
+                monitorHealth[k] = verdict
+                changed = true
+            }
+        }
+        if changed { reevaluate(now: monotonicNow()) }
+    }
+
     private func health(_ item: String) -> Bool? {
         if item.hasPrefix("interface:") { return interfaceHealth[String(item.dropFirst(10))] }
+        if item.hasPrefix("monitor:") { return monitorHealth[Int(item.dropFirst(8))!] }
         return scripts[String(item.dropFirst(7))]?.health.healthy
     }
 
