@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "labctl",
             dependencies: [
-                "WGNetlink", "VRRP", "SelfMapPaging", "DeviceInfo",
+                "WGNetlink", "VRRP", "SelfMapPaging", "DeviceInfo", "CLinuxShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -73,3 +73,8 @@ static inline int labctl_poll_us(struct pollfd *fds, unsigned long n, long long 
     }
     return (int)syscall(SYS_ppoll, fds, n, tsp, NULL, (size_t)8);
 }
+
+/* setns(2) without _GNU_SOURCE: join the network namespace open at fd (CLONE_NEWNET). */
+static inline int labctl_setns_net(int fd) {
+    return (int)syscall(SYS_setns, fd, 0x40000000);
+}

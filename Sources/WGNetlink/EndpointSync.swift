@@ -138,7 +138,8 @@ public struct EndpointSyncKey: Sendable, Hashable, CustomStringConvertible {
 
     /// The key file's text: base64 of 32 bytes, as `labctl wg genpsk` writes it.
     public init?(base64 text: some StringProtocol) {
-        guard let key = Key(base64: String(text).trimmingWhitespace, secret: true) else { return nil }
+        let words = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
+        guard words.count == 1, let key = Key(base64: words[0], secret: true) else { return nil }
         self.key = key
     }
 

@@ -12,7 +12,7 @@ struct Lab: ParsableCommand {
             Example:
               labctl lab tour
             """,
-        subcommands: [Tour.self]
+        subcommands: [Tour.self, HA.self, Probe.self]
     )
 
     struct Tour: ParsableCommand {

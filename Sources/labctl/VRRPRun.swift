@@ -4,6 +4,12 @@ import VRRP
 import Glibc
 #endif
 
+func monotonicMicroseconds() -> Microseconds {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Microseconds(Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
+}
+
 extension VRRPCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -15,6 +21,12 @@ extension VRRPCommand {
                 FILE:LINE. On SIGTERM every master sends priority 0 and removes its addresses, and the
                 notify scripts run to completion before labctl exits.
 
+                labctl's own `wireguard { interface wg1 … }` block in a vrrp_instance makes the
+                speaker drive that WireGuard interface: up with its tunnel addresses and routes on
+                MASTER, down otherwise, FAULT when it is missing, keyless or down on the master.
+                With `sync_key FILE`, the master publishes its peers' endpoints to the backup, which
+                handshakes with every peer the moment it takes over.
+
                 Example:
                   labctl vrrp run -f /etc/keepalived/keepalived.conf --control /run/labctl-vrrp.sock
                 """)
@@ -24,6 +36,9 @@ extension VRRPCommand {
 
         @Option(help: "The status socket that 'labctl vrrp status' reads.")
         var control: String = VRRPCommand.defaultControlSocket
+
+        @Flag(help: "Prefix log lines with seconds since boot, as /proc/uptime counts them.")
+        var timestamps = false
 
         @Flag(help: "Parse and check the configuration, then exit.")
         var check = false
@@ -36,10 +51,24 @@ extension VRRPCommand {
             do { config = try KeepalivedConfig.load(file, access: .fileSystem) } catch let error as KeepalivedConfigError {
                 throw LabError(error.description)
             }
+            let log: @Sendable (String) -> Void = { line in StandardError.write("labctl vrrp: \(timestamp())\(line)\n") }
+            var drivers: [WireGuardFailover] = []
+            do {
+                for instance in config.instances {
+                    if let binding = instance.wireGuard {
+                        drivers.append(try WireGuardFailover(instance: instance, binding: binding, log: log))
+                    }
+                }
+            } catch let error as KeepalivedConfigError {
+                throw LabError(error.description)
+            }
+            let byInstance = Dictionary(uniqueKeysWithValues: drivers.map { ($0.instance, $0) })
             let options = VRRPSpeakerOptions(
                 controlSocketPath: control,
-                log: { line in StandardError.write("labctl vrrp: \(line)\n") },
-                ipv4PseudoHeader: omitPseudoHeader ? .omitted : .included)
+                log: log,
+                onTransition: { instance, _, to in byInstance[instance]?.transition(to: to, now: monotonicMicroseconds()) },
+                ipv4PseudoHeader: omitPseudoHeader ? .omitted : .included,
+                monitors: drivers.map(\.monitor))
             let speaker: VRRPSpeaker
             do { speaker = try VRRPSpeaker(config: config, options: options) } catch let error as KeepalivedConfigError {
                 throw LabError(error.description)
@@ -49,6 +78,14 @@ extension VRRPCommand {
                 return
             }
             try speaker.run()
+        }
+
+        private func timestamp() -> String {
+            guard timestamps else { return "" }
+            var ts = timespec()
+            clock_gettime(CLOCK_BOOTTIME, &ts)
+            let ms = Int(ts.tv_nsec) / 1_000_000
+            return "\(ts.tv_sec).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms) "
         }
     }
 }

@@ -1,0 +1,211 @@
+/// What one scenario of the HA lab showed, computed from the guest's lines (see
+/// scripts/lab/ha-guest.sh). Pure: the tests and `labctl lab ha` share it.
+struct HALabResult {
+    struct Event { var t: Double; var who: String; var what: String }
+    struct Gap { var client: String; var first: Double; var last: Double; var count: Int; var open: Bool }
+    struct Probe { var sent: Int; var answered: Int; var first: Double? }
+    struct Phase {
+        var name: String
+        var start: Double
+        /// The longest outage of any client in this phase (nil: some client never recovered).
+        var outage: Double?
+        var firstLost: Double?
+        var lastLost: Double?
+        var peersHit = 0
+        var peersRecovered = 0
+    }
+
+    var impl: String
+    var fault: String
+    var peers: Int
+    var keepAddr: Bool
+    var advertisementInterval: Double
+    var skew: Double
+    var probeInterval = 0.1
+    var events: [Event] = []
+    var phaseMarks: [(t: Double, name: String)] = []
+    var probes: [String: Probe] = [:]
+    var gaps: [Gap] = []
+
+    /// The goal: 1 s for wg-down and stop; Master_Down_Interval + 0.5 s when A vanishes silently.
+    var bound: Double {
+        fault == "wg-down" || fault == "stop" ? 1.0 : 3 * advertisementInterval + skew + 0.5
+    }
+
+    var firstFault: Double? { phaseMarks.first { $0.name == "fault" }?.t }
+
+    /// Some client never got an answer before the first fault: the tunnel never worked.
+    var neverWorked: Bool {
+        guard let f = firstFault else { return true }
+        return probes.count < peers || probes.values.contains { $0.first.map { $0 >= f } ?? true }
+    }
+
+    var phases: [Phase] {
+        let end = phaseMarks.last { $0.name == "end" }?.t ?? .infinity
+        var out: [Phase] = []
+        for (k, mark) in phaseMarks.enumerated() where mark.name != "end" {
+            let next = k + 1 < phaseMarks.count ? phaseMarks[k + 1].t : end
+            var phase = Phase(name: mark.name, start: mark.t, outage: 0)
+            var worst = 0.0, unrecovered = false
+            var hit = Set<String>()
+            for gap in gaps where gap.first >= mark.t - probeInterval && gap.first < next {
+                hit.insert(gap.client)
+                phase.firstLost = min(phase.firstLost ?? gap.first, gap.first)
+                phase.lastLost = max(phase.lastLost ?? gap.last, gap.last)
+                if gap.open { unrecovered = true; worst = max(worst, end - gap.first) } else { worst = max(worst, gap.last - gap.first + probeInterval) }
+            }
+            let stillOpen = Set(gaps.filter { $0.open && $0.first < next }.map(\.client))
+            phase.peersHit = hit.count
+            phase.peersRecovered = peers - stillOpen.count
+            phase.outage = unrecovered || !stillOpen.isEmpty ? nil : worst
+            out.append(phase)
+        }
+        return out
+    }
+
+    /// The longest outage over the fault rounds; nil when the tunnel never worked or never came back.
+    var outage: Double? {
+        guard !neverWorked else { return nil }
+        let list = phases.filter { $0.name == "fault" }.map(\.outage)
+        guard !list.isEmpty, !list.contains(where: { $0 == nil }) else { return nil }
+        return list.compactMap { $0 }.max()
+    }
+
+    /// The longest outage when A comes back and preempts.
+    var preemptOutage: Double? {
+        guard !neverWorked else { return nil }
+        let list = phases.filter { $0.name == "restore" }.map(\.outage)
+        guard !list.isEmpty, !list.contains(where: { $0 == nil }) else { return nil }
+        return list.compactMap { $0 }.max()
+    }
+
+    var withinBound: Bool {
+        guard let o = outage, let p = preemptOutage else { return false }
+        return o <= bound && p <= bound
+    }
+
+    func text() -> String {
+        let zero = firstFault ?? events.first?.t ?? 0
+        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s"), advert_int \(format(advertisementInterval)) s\n"
+        out += "   t (s)  who  event\n"
+        for e in events.sorted(by: { $0.t < $1.t }) {
+            out += pad(format(e.t - zero, signed: true), 8) + "  " + pad(e.who, 3, left: false) + "  " + e.what + "\n"
+        }
+        if neverWorked { out += "   the tunnel never worked: some client had no answer before the fault\n" }
+        var round = 0
+        for phase in phases {
+            if phase.name == "fault" { round += 1 }
+            let lost = phase.firstLost.map { "lost pings \(format($0 - zero, signed: true)) … \(format((phase.lastLost ?? $0) - zero, signed: true))" } ?? "no ping lost"
+            let outage = phase.outage.map { "outage \(format($0)) s" } ?? "NOT RECOVERED"
+            let verdict = (phase.outage.map { $0 <= bound } ?? false) ? "within" : "OVER"
+            out += "   round \(round) \(phase.name == "fault" ? "fault  " : "preempt"): \(outage), \(lost), \(phase.peersRecovered)/\(peers) peers recovered; \(verdict) the \(format(bound)) s bound\n"
+        }
+        return out
+    }
+
+    func jsonObject() -> String {
+        func num(_ v: Double?) -> String { v.map { format($0) } ?? "null" }
+        let zero = firstFault ?? 0
+        let rounds = phases.map { p in
+            "{\"phase\":\"\(p.name == "fault" ? "fault" : "preempt")\",\"at\":\(format(p.start - zero, signed: true)),\"outage_seconds\":\(num(p.outage)),\"first_lost\":\(num(p.firstLost.map { $0 - zero })),\"last_lost\":\(num(p.lastLost.map { $0 - zero })),\"peers_hit\":\(p.peersHit),\"peers_recovered\":\(p.peersRecovered)}"
+        }
+        let timeline = events.sorted(by: { $0.t < $1.t }).map { e in
+            "{\"t\":\(format(e.t - zero, signed: true)),\"who\":\(jsonString(e.who)),\"event\":\(jsonString(e.what))}"
+        }
+        return "{\"impl\":\"\(impl)\",\"fault\":\"\(fault)\",\"peers\":\(peers),\"keep_addr_on_down\":\(keepAddr),\"advert_int\":\(format(advertisementInterval)),"
+            + "\"outage_seconds\":\(num(outage)),\"preempt_outage_seconds\":\(num(preemptOutage)),\"bound_seconds\":\(format(bound)),"
+            + "\"within_bound\":\(withinBound),\"never_worked\":\(neverWorked),\"rounds\":[\(rounds.joined(separator: ","))],"
+            + "\"timeline\":[\(timeline.joined(separator: ","))]}"
+    }
+}
+
+enum HALabReport {
+    /// Splits the guest's output into scenarios.
+    static func parse(_ lines: [String], advertisementInterval: Double, skew: Double) -> [HALabResult] {
+        var results: [HALabResult] = []
+        for line in lines {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard let tag = f.first else { continue }
+            if tag == "SCENARIO", f.count == 5, let n = Int(f[3]) {
+                results.append(HALabResult(impl: f[1], fault: f[2], peers: n, keepAddr: f[4] == "1",
+                                           advertisementInterval: advertisementInterval, skew: skew))
+                continue
+            }
+            guard !results.isEmpty else { continue }
+            let k = results.count - 1
+            switch tag {
+            case "EVENT" where f.count >= 4:
+                if let t = Double(f[1]) { results[k].events.append(.init(t: t, who: f[2], what: f[3...].joined(separator: " "))) }
+            case "PHASE" where f.count == 3:
+                if let t = Double(f[1]) { results[k].phaseMarks.append((t, f[2])) }
+            case "PROBE" where f.count == 5:
+                if let sent = Int(f[2]), let answered = Int(f[3]) { results[k].probes[f[1]] = .init(sent: sent, answered: answered, first: Double(f[4])) }
+            case "GAP" where f.count == 6:
+                if let a = Double(f[2]), let b = Double(f[3]), let n = Int(f[4]) {
+                    results[k].gaps.append(.init(client: f[1], first: a, last: b, count: n, open: f[5] == "open"))
+                }
+            case "LOG" where f.count >= 5:
+                // "LOG A labctl vrrp: 12.345 (wg_v6) Entering MASTER STATE"
+                if let t = Double(f[4]) {
+                    let words = f[5...].drop { $0.hasPrefix("(") && $0.hasSuffix(")") }
+                    let what = words.joined(separator: " ")
+                    results[k].events.append(.init(t: t, who: f[1], what: what))
+                }
+            default:
+                continue
+            }
+        }
+        // labctl's own log says the same as its notify entries, and more precisely.
+        for k in results.indices where results[k].impl == "labctl" {
+            results[k].events.removeAll { ["MASTER", "BACKUP", "FAULT", "STOP"].contains($0.what) }
+        }
+        return results
+    }
+
+    static func json(_ results: [HALabResult], compare: Bool) -> String {
+        var out = "{\"scenarios\":[\(results.map { $0.jsonObject() }.joined(separator: ","))]"
+        if compare { out += ",\"ratios\":[\(comparisons(results).map { "{\"fault\":\"\($0.fault)\",\"peers\":\($0.peers),\"keepalived_over_labctl\":\($0.ratio.map { format($0) } ?? "null")}" }.joined(separator: ","))]" }
+        return out + "}"
+    }
+
+    static func ratios(_ results: [HALabResult]) -> String {
+        comparisons(results).map { c in
+            "\(c.fault), \(c.peers) peer\(c.peers == 1 ? "" : "s"): keepalived \(c.keepalived.map { format($0) + " s" } ?? "never recovered") vs labctl \(c.labctl.map { format($0) + " s" } ?? "never recovered")" + (c.ratio.map { ": \(format($0))× shorter with labctl" } ?? "")
+        }.joined(separator: "\n")
+    }
+
+    struct Comparison { var fault: String; var peers: Int; var labctl: Double?; var keepalived: Double?; var ratio: Double? }
+
+    static func comparisons(_ results: [HALabResult]) -> [Comparison] {
+        results.filter { $0.impl == "labctl" }.map { l in
+            let k = results.first { $0.impl == "keepalived" && $0.fault == l.fault && $0.peers == l.peers }
+            let ratio: Double? = if let a = k?.outage, let b = l.outage, b > 0 { a / b } else { nil }
+            return Comparison(fault: l.fault, peers: l.peers, labctl: l.outage, keepalived: k?.outage, ratio: ratio)
+        }
+    }
+}
+
+private func format(_ v: Double, signed: Bool = false) -> String {
+    let ms = Int((abs(v) * 1000).rounded())
+    let frac = ms % 1000
+    let sign = v < 0 && ms != 0 ? "-" : (signed ? "+" : "")
+    return "\(sign)\(ms / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)"
+}
+
+private func pad(_ s: String, _ width: Int, left: Bool = true) -> String {
+    let fill = String(repeating: " ", count: max(0, width - s.count))
+    return left ? fill + s : s + fill
+}
+
+private func jsonString(_ s: String) -> String {
+    var out = "\""
+    for scalar in s.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import VRRP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Lab {
+    struct HA: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ha",
+            abstract: "Boot the HA WireGuard pair in a VM, inject a fault, and time the clients' tunnel outage.",
+            discussion: """
+                Servers A (priority 250) and B (200) share one WireGuard identity (wg1, port 51800,
+                2001:db8:2::1/64) and the VIP 2001:db8:1::2 that the clients use as their endpoint.
+                The clients ping 2001:db8:2::1 through the tunnel every 0.1 s. Then A suffers the fault,
+                is restored, and preempts again; every round is timed.
+                  --impl labctl       labctl vrrp run with a wireguard { } block and endpoint sync
+                  --impl keepalived   keepalived, a `wg show wg1` track script and the notify script
+                                      of the original write-up (`ip link set up|down dev wg1`)
+                Faults: wg-down (wg1 deleted), link-down (A's uplink down), crash (the VRRP process
+                killed and wg1 gone, no goodbye), stop (graceful).
+                Run from the project directory: it uses scripts/vm/run and scripts/lab/ha-guest.sh.
+
+                Examples:
+                  labctl lab ha --compare --fault wg-down
+                  labctl lab ha --impl labctl --fault crash --peers 20 --json
+                """)
+
+        @Option(help: "labctl or keepalived (comma-separated for both).")
+        var impl = "labctl"
+
+        @Flag(help: "Run labctl and keepalived (with --keep-addr) and print the ratio of their outages.")
+        var compare = false
+
+        @Option(help: "wg-down, link-down, crash or stop (comma-separated for several).")
+        var fault = "wg-down"
+
+        @Option(help: "Client peers (comma-separated for several runs).")
+        var peers = "1"
+
+        @Option(name: .customLong("advert-int"), help: "VRRP advertisement interval in seconds.")
+        var advertInt: Double = 1
+
+        @Flag(name: .customLong("keep-addr"), help: "Set keep_addr_on_down=1 on the servers (keepalived runs).")
+        var keepAddr = false
+
+        @Option(help: "Fault and restore rounds per scenario.")
+        var rounds = 1
+
+        @Option(help: "IMPL:FAULT:PEERS[:keep-addr] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers.")
+        var scenario: [String] = []
+
+        @Flag(help: "One JSON document instead of the timeline.")
+        var json = false
+
+        @Option(help: "The VM runner.")
+        var harness = "scripts/vm/run"
+
+        @Option(help: "Guest memory in MiB.")
+        var memory = 1536
+
+        func run() throws {
+            let scenarios = try plannedScenarios()
+            guard advertInt >= 0.01, advertInt <= 40.95 else { throw LabError("--advert-int must be from 0.01 to 40.95 seconds") }
+            guard (1...20).contains(rounds) else { throw LabError("--rounds must be from 1 to 20") }
+            let guest = "scripts/lab/ha-guest.sh"
+            guard access(harness, X_OK) == 0, access(guest, R_OK) == 0 else {
+                throw LabError("\(harness) or \(guest) not found: run labctl lab ha from the labctl project directory")
+            }
+            let skew = (256.0 - 200.0) / 256.0 * advertInt
+            let baselineWait = max(18.0, 3 * advertInt + 15)
+            let env = """
+                SCENARIOS="\(scenarios.map(\.spec).joined(separator: " "))"
+                ADVERT=\(advertInt)
+                INTERVAL=0.1
+                ROUNDS=\(rounds)
+                SETTLE=1
+                RECOVERY=\(3 * advertInt + skew + 3.5)
+                BASELINE_RECOVERY=\(baselineWait)
+
+                """
+            let envPath = "/tmp/labctl-ha.\(getpid()).env"
+            try writeText(env, to: envPath)
+            defer { unlink(envPath) }
+            let command = "\(harness) -m \(memory) -t 1800 -f \(envPath):/test/ha.env \(guest) 2>&1"
+            if !json { StandardError.write("lab ha: booting the VM for \(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s")…\n") }
+            guard let pipe = popen(command, "r") else { throw LabError("cannot run \(harness)") }
+            var lines: [String] = []
+            var buffer = [CChar](repeating: 0, count: 4096)
+            while fgets(&buffer, Int32(buffer.count), pipe) != nil {
+                let line = String(cString: buffer).trimmingCharacters(in: "\n")
+                lines.append(line)
+            }
+            let status = pclose(pipe)
+            let results = HALabReport.parse(lines, advertisementInterval: advertInt, skew: skew)
+            guard status == 0, results.count == scenarios.count else {
+                for line in lines.suffix(40) { StandardError.write(line + "\n") }
+                throw LabError("the lab VM failed (status \(status)); its last lines are above")
+            }
+            if json {
+                print(HALabReport.json(results, compare: compare))
+            } else {
+                for r in results { print(r.text()) }
+                if compare { print(HALabReport.ratios(results)) }
+            }
+        }
+
+        struct Planned { var spec: String }
+
+        func plannedScenarios() throws -> [Planned] {
+            let faults = ["wg-down", "link-down", "crash", "stop"]
+            if !scenario.isEmpty {
+                return try scenario.map { s in
+                    let parts = s.split(separator: ":").map(String.init)
+                    guard (3...4).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
+                          let n = Int(parts[2]), (1...200).contains(n), parts.count == 3 || parts[3] == "keep-addr" else {
+                        throw LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr], e.g. labctl:crash:20")
+                    }
+                    return Planned(spec: "\(parts[0]):\(parts[1]):\(n):\(parts.count == 4 ? 1 : 0)")
+                }
+            }
+            let impls = compare ? ["labctl", "keepalived"] : impl.split(separator: ",").map(String.init)
+            for i in impls where !["labctl", "keepalived"].contains(i) { throw LabError("--impl '\(i)': expected labctl or keepalived") }
+            let chosen = fault.split(separator: ",").map(String.init)
+            for f in chosen where !faults.contains(f) { throw LabError("--fault '\(f)': expected one of \(faults.joined(separator: ", "))") }
+            let counts = try peers.split(separator: ",").map { p in
+                guard let n = Int(p), (1...200).contains(n) else { throw LabError("--peers '\(p)': expected 1 to 200") }
+                return n
+            }
+            var out: [Planned] = []
+            for i in impls { for f in chosen { for n in counts {
+                let keep = i == "keepalived" && (keepAddr || compare)
+                out.append(Planned(spec: "\(i):\(f):\(n):\(keep ? 1 : 0)"))
+            } } }
+            return out
+        }
+    }
+}
+
+private func writeText(_ text: String, to path: String) throws {
+    guard let file = fopen(path, "w") else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
+    defer { fclose(file) }
+    fputs(text, file)
+}
+
+private extension String {
+    func trimmingCharacters(in set: Character) -> String {
+        var s = Substring(self)
+        while s.last == set || s.last == "\r" { s = s.dropLast() }
+        return String(s)
+    }
+}

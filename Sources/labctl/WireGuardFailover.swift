@@ -1,0 +1,289 @@
+import Synchronization
+import SystemPackage
+import VRRP
+import WGNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Drives one WireGuard interface from one VRRP instance (the `wireguard { }` block):
+/// - the link is up only on the master; on BACKUP, FAULT and STOP it goes down;
+/// - on every takeover the tunnel addresses and routes come back, whatever the kernel flushed;
+/// - the master publishes its peers' endpoints to the backup, sealed with the sync key, on change
+///   and at least every second; the backup keeps them and, on takeover, installs them and makes WireGuard
+///   handshake with every peer at once instead of waiting for the clients to give up;
+/// - a health check (the device exists, has a private key, is up on the master) reported to the
+///   speaker, which puts the instance in FAULT when it fails.
+/// Every call comes from the speaker's thread; the lock only makes that provable.
+final class WireGuardFailover: Sendable {
+    let instance: String
+    let interface: String
+    private let log: @Sendable (String) -> Void
+    private let state: Mutex<State>
+
+    private struct State: ~Copyable {
+        var client: WireGuardClient
+        var links: NetworkInterfaces
+        let events: LinkEvents
+        var sync: SyncSocket?
+        let key: EndpointSyncKey?
+        let destinations: [VRRPAddress]
+        var role = VRRPRole.initialize
+        var addresses: [AllowedIP]
+        var routes: [AllowedIP]
+        /// The newest endpoint the master published for each peer.
+        var synced: [Key: PeerEndpoint] = [:]
+        var guards: [String: EndpointSyncReplayGuard] = [:]
+        var published: [PeerEndpoint] = []
+        var publishedAt = Microseconds(0)
+        var counter: UInt64 = 0
+        var takeover: (at: Microseconds, wallClock: HandshakeTime, pending: Set<Key>)?
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        var rejected: UInt64 = 0
+    }
+
+    /// Opens the netlink sockets and the sync channel, and records the tunnel addresses and routes
+    /// to restore (the configured ones, or what the interface has now).
+    init(instance cfg: KeepalivedConfig.Instance, binding: KeepalivedConfig.WireGuardBinding,
+         log: @escaping @Sendable (String) -> Void) throws {
+        func fail(_ message: String) -> KeepalivedConfigError { KeepalivedConfigError(binding.location, message) }
+        instance = cfg.name
+        interface = binding.interface
+        self.log = log
+        var key: EndpointSyncKey?
+        if let path = binding.syncKeyFile {
+            let bytes: [UInt8]
+            do { bytes = try FileBytes.read(path, limit: 4096) } catch { throw fail("sync_key \(path): \(error)") }
+            var info = stat()
+            if stat(path, &info) == 0, info.st_mode & 0o077 != 0 {
+                throw fail("sync_key \(path) is readable by others; chmod 600 it")
+            }
+            guard let k = EndpointSyncKey(base64: String(decoding: bytes, as: UTF8.self)) else {
+                throw fail("sync_key \(path) does not hold a base64 32-byte key (make one with 'labctl wg genpsk')")
+            }
+            key = k
+        }
+        let vrrpIndex = if_nametoindex(cfg.interface)
+        guard vrrpIndex != 0 else { throw fail("no interface \(cfg.interface)") }
+        var sync: SyncSocket?
+        var destinations: [VRRPAddress] = []
+        if key != nil {
+            destinations = binding.syncPeers.isEmpty ? cfg.unicastPeers : binding.syncPeers
+            let group = destinations.isEmpty ? VRRPAddress(parsing: cfg.isIPv6 ? "ff02::12" : "224.0.0.18")! : nil
+            if let group { destinations = [group] }
+            do { sync = try SyncSocket(ipv6: cfg.isIPv6, port: binding.syncPort, interfaceIndex: vrrpIndex, joinGroup: group) } catch {
+                throw fail("\(error)")
+            }
+        }
+        var links = try NetworkInterfaces()
+        var addresses = binding.addresses.compactMap { AllowedIP(address: IPAddress(bytes: $0.address.bytes)!, prefixLength: Int($0.prefixLength)) }
+        var routes: [AllowedIP] = []
+        if (try? NetworkInterfaces.index(of: binding.interface)) != nil {
+            if addresses.isEmpty { addresses = try links.addresses(ofLink: binding.interface).filter { !$0.address.isLinkLocal } }
+            routes = try links.routes(ofLink: binding.interface)
+        } else {
+            log("(\(cfg.name)) WireGuard interface \(binding.interface) does not exist yet")
+        }
+        state = Mutex(State(client: try WireGuardClient(), links: links, events: try LinkEvents(), sync: sync, key: key,
+                            destinations: destinations, addresses: addresses, routes: routes))
+        log("(\(cfg.name)) drives \(binding.interface): restores \(addresses.map(\.description).joined(separator: " ")) routes \(routes.map(\.description).joined(separator: " "))\(key == nil ? ", no endpoint sync" : ", endpoint sync to \(destinations.map(\.description).joined(separator: " ")) port \(binding.syncPort)")")
+    }
+
+    /// The speaker's view: link events and sync datagrams wake it; otherwise every 100 ms.
+    var monitor: VRRPInstanceMonitor {
+        let descriptors = state.withLock { s in
+            var list = [s.events.descriptor]
+            switch s.sync {
+            case .some(let sync): list.append(sync.descriptor)
+            case .none: break
+            }
+            return list
+        }
+        return VRRPInstanceMonitor(instance: instance, name: "wireguard:\(interface)", descriptors: descriptors,
+                                   interval: Microseconds(100_000)) { now in self.poll(now: now) }
+    }
+
+    // MARK: transitions
+
+    func transition(to role: VRRPRole, now: Microseconds) {
+        state.withLock { s in
+            s.role = role
+            if role == .master {
+                takeOver(&s, now: now)
+            } else {
+                setLink(&s, up: false)
+                if role != .initialize { resetPeers(&s) }
+            }
+        }
+    }
+
+    /// Deletes and re-creates every peer, without endpoints. A peer that tried to handshake
+    /// while the link was up without an endpoint (wg-quick up on a restored server does that) keeps
+    /// its rate limit and retransmit timer across a link down and up, and would not handshake
+    /// again for up to 5 s after a takeover; a new peer starts clean. And a backup whose link
+    /// someone brings up must not know any endpoint: it would handshake with the clients and take
+    /// their sessions away from the master.
+    private func resetPeers(_ s: inout State) {
+        let device: WGNetlink.Device
+        do { device = try s.client.device(named: interface) } catch { return }
+        guard !device.peers.isEmpty else { return }
+        let removal = device.peers.map { PeerConfig(publicKey: $0.publicKey, remove: true) }
+        let creation = device.peers.map { peer in
+            PeerConfig(publicKey: peer.publicKey, presharedKey: peer.presharedKey.map { .set($0) },
+                       persistentKeepalive: peer.persistentKeepalive, replaceAllowedIPs: true, allowedIPs: peer.allowedIPs)
+        }
+        do {
+            try s.client.configure(interface, DeviceConfig(peers: removal))
+            try s.client.configure(interface, DeviceConfig(peers: creation))
+        } catch {
+            log("(\(instance)) \(interface): re-creating peers: \(error)")
+        }
+    }
+
+    private func setLink(_ s: inout State, up: Bool) {
+        do { try s.links.setLink(named: interface, up: up) } catch .noSuchDevice { } catch {
+            log("(\(instance)) \(interface): \(error)")
+        }
+    }
+
+    /// Synced endpoints in, link up, a handshake with every peer, addresses and routes back.
+    private func takeOver(_ s: inout State, now: Microseconds) {
+        let started = wallClock()
+        let device: WGNetlink.Device
+        do { device = try s.client.device(named: interface) } catch {
+            log("(\(instance)) takeover: \(error)")
+            return
+        }
+        let known = Set(device.peers.map(\.publicKey))
+        let endpoints = s.synced.values.filter { known.contains($0.publicKey) && $0.endpoint != nil }
+        install(endpoints, &s)
+        setLink(&s, up: true)
+        // The kernel sends a keepalive when a peer's persistent keepalive goes from 0 to non-zero;
+        // a keepalive without a session starts a handshake. Two messages give each peer one.
+        var peers = device.peers
+        for e in endpoints { if let i = peers.firstIndex(where: { $0.publicKey == e.publicKey }) { peers[i].endpoint = e.endpoint } }
+        let reachable = peers.filter { $0.endpoint != nil }
+        if !reachable.isEmpty {
+            let first = reachable.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive == 0 ? 1 : 0) }
+            let second = reachable.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive) }
+            do {
+                try s.client.configure(interface, DeviceConfig(peers: first))
+                try s.client.configure(interface, DeviceConfig(peers: second))
+            } catch {
+                log("(\(instance)) handshake: \(error)")
+            }
+        }
+        for address in s.addresses {
+            do { try s.links.addAddress(address, toLink: interface) } catch { log("(\(instance)) \(interface): \(error)") }
+        }
+        for route in s.routes {
+            do { try s.links.addRoute(route, toLink: interface) } catch { log("(\(instance)) \(interface): \(error)") }
+        }
+        s.takeover = (now, started, Set(reachable.map(\.publicKey)))
+        log("(\(instance)) \(interface) up: \(endpoints.count) synced endpoint\(endpoints.count == 1 ? "" : "s"), handshake with \(reachable.count) peer\(reachable.count == 1 ? "" : "s")")
+    }
+
+    private func install(_ endpoints: [PeerEndpoint], _ s: inout State) {
+        guard !endpoints.isEmpty else { return }
+        let peers = endpoints.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, endpoint: $0.endpoint) }
+        do { try s.client.configure(interface, DeviceConfig(peers: peers)) } catch .noSuchDevice { } catch {
+            log("(\(instance)) install endpoints: \(error)")
+        }
+    }
+
+    // MARK: the periodic part
+
+    private func poll(now: Microseconds) -> Bool? {
+        state.withLock { s in
+            _ = s.events.drain()
+            receiveSync(&s)
+            let device: WGNetlink.Device
+            do { device = try s.client.device(named: interface) } catch {
+                return false
+            }
+            guard device.privateKey != nil else { return false }
+            let up = (try? s.links.links().first(where: { $0.name == interface })?.isUp) ?? false
+            if s.role == .master {
+                guard up else { return false }
+                publish(device, &s, now: now)
+                noteHandshakes(device, &s, now: now)
+            } else if up && (s.role == .backup || s.role == .fault) {
+                // Someone brought it up behind our back (wg-quick up): one server only.
+                log("(\(instance)) \(interface) is up on the \(s.role == .backup ? "backup" : "faulted server"); setting it down")
+                setLink(&s, up: false)
+                resetPeers(&s)
+            }
+            return true
+        }
+    }
+
+    private func publish(_ device: WGNetlink.Device, _ s: inout State, now: Microseconds) {
+        guard let key = s.key else { return }
+        let current = device.peers.map { PeerEndpoint(publicKey: $0.publicKey, endpoint: $0.endpoint, lastHandshake: $0.lastHandshake) }
+        let changedEndpoints = current.map(\.endpoint) != s.published.map(\.endpoint) || current.map(\.publicKey) != s.published.map(\.publicKey)
+        guard changedEndpoints || now - s.publishedAt >= .seconds(1) else { return }
+        s.counter = max(s.counter + 1, wallClockMicroseconds())
+        let batches = EndpointSyncMessage.batches(interface: interface, counter: s.counter, peers: current)
+        s.counter += UInt64(batches.count)
+        for message in batches {
+            let datagram = key.seal(message)
+            for destination in s.destinations {
+                switch s.sync {
+                case .some(let sync):
+                    do { try sync.send(datagram, to: destination) } catch { log("(\(instance)) \(error)") }
+                case .none: break
+                }
+            }
+        }
+        s.published = current
+        s.publishedAt = now
+    }
+
+    private func receiveSync(_ s: inout State) {
+        guard let key = s.key else { return }
+        while true {
+            let next: (bytes: [UInt8], source: String)?
+            switch s.sync {
+            case .some(let sync): next = sync.receive(into: &s.buffer).map { (Array($0.bytes), $0.source) }
+            case .none: next = nil
+            }
+            guard let (bytes, source) = next else { break }
+            let message: EndpointSyncMessage
+            do {
+                message = try key.open(bytes)
+                try s.guards[source, default: EndpointSyncReplayGuard()].accept(message, nowMicroseconds: wallClockMicroseconds())
+            } catch {
+                s.rejected += 1
+                if s.rejected <= 10 || s.rejected.isMultiple(of: 1000) { log("(\(instance)) sync from \(source) rejected: \(error)") }
+                continue
+            }
+            guard message.interface == interface, s.role != .master else { continue }
+            // Kept here, not in the backup's device: installed on takeover, just before the link goes up.
+            for peer in message.peers { s.synced[peer.publicKey] = peer }
+        }
+    }
+
+    private func noteHandshakes(_ device: WGNetlink.Device, _ s: inout State, now: Microseconds) {
+        guard let t = s.takeover else { return }
+        let done = device.peers.filter { t.pending.contains($0.publicKey) && $0.lastHandshake > t.wallClock }.map(\.publicKey)
+        s.takeover!.pending.subtract(done)
+        if s.takeover!.pending.isEmpty || now - t.at > .seconds(30) {
+            let total = t.pending.count
+            let missing = s.takeover!.pending.count
+            log("(\(instance)) \(interface): handshakes with \(total - missing)/\(total) peers within \((now - t.at).value / 1000) ms of takeover")
+            s.takeover = nil
+        }
+    }
+}
+
+/// Wall-clock time as WireGuard reports handshakes.
+func wallClock() -> HandshakeTime {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return HandshakeTime(seconds: Int64(ts.tv_sec), nanoseconds: Int64(ts.tv_nsec))
+}
+
+func wallClockMicroseconds() -> UInt64 {
+    let t = wallClock()
+    return UInt64(t.seconds) * 1_000_000 + UInt64(t.nanoseconds / 1000)
+}

@@ -1,0 +1,266 @@
+#!/bin/sh
+# The HA WireGuard lab, inside the VM (busybox sh). `labctl lab ha` writes /test/ha.env and reads
+# what this prints:
+#   SCENARIO IMPL FAULT PEERS KEEPADDR     a scenario starts
+#   EVENT T WHO TEXT                       a timeline entry (T: seconds since boot)
+#   PHASE T NAME                           fault, restore, end
+#   PROBE … / GAP …                        from `labctl lab probe`, per client
+#   LOG WHO TEXT                           a server's own log line, for the curious
+# Topology: a bridge on the host side of the VM; namespaces A and B (the servers, eth0
+# 2001:db8:1::3 and ::4, VIP ::2) and c1…cN (clients ::1xx), all with one shared WireGuard identity on
+# the servers: wg1, 2001:db8:2::1/64, port 51800, as in the original write-up.
+set -u
+. /test/ha.env
+IP=/usr/sbin/ip
+LAB=/etc/lab
+W=/tmp/lab
+mkdir -p $LAB $W
+chmod 755 $LAB
+echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd
+echo 'root:x:0:' > /etc/group
+
+now() { cut -d' ' -f1 /proc/uptime; }
+event() { echo "EVENT $(now) $*"; }
+inns() { ns=$1; shift; $IP netns exec "$ns" "$@"; }
+hex() { printf '%x' $((0x100 + $1)); }
+
+umask 077
+wg genkey > $LAB/server.key
+wg pubkey < $LAB/server.key > $LAB/server.pub
+labctl wg genpsk > $LAB/sync.key
+umask 022
+
+# A timeline entry for every transition (labctl's notify), and the notify script of the original
+# write-up with the same entry (keepalived's).
+cat > $LAB/notify-log.sh <<'EOF'
+#!/bin/sh
+echo "EVENT $(cut -d' ' -f1 /proc/uptime) $(cat /etc/lab/whoami.$(readlink /proc/self/ns/net | tr -dc 0-9)) $3" >> /tmp/lab/timeline
+EOF
+cat > $LAB/notify.sh <<'EOF'
+#!/bin/sh
+/etc/lab/notify-log.sh "$@"
+case $3 in
+    MASTER) /usr/sbin/ip link set up dev wg1 ;;
+    *) /usr/sbin/ip link set down dev wg1 ;;
+esac
+EOF
+chmod 755 $LAB/notify.sh $LAB/notify-log.sh
+
+clients_key() { [ -f $LAB/c$1.key ] || { (umask 077; wg genkey > $LAB/c$1.key); wg pubkey < $LAB/c$1.key > $LAB/c$1.pub; }; }
+
+teardown() {
+    for f in $W/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
+    killall -9 keepalived labctl 2>/dev/null
+    sleep 0.2
+    for ns in $($IP netns list | cut -d' ' -f1); do $IP netns del "$ns"; done
+    $IP link del br0 2>/dev/null
+    rm -f $W/*
+}
+
+# wg1 as wg-quick leaves it: key, port, peers, address, up.
+wg_up() {
+    server=$1
+    inns "$server" $IP link add wg1 type wireguard
+    inns "$server" wg setconf wg1 $LAB/server.conf
+    inns "$server" $IP address add 2001:db8:2::1/64 dev wg1
+    inns "$server" $IP link set wg1 up
+}
+
+vrrp_config() {
+    server=$1 priority=$2
+    if [ "$IMPL" = labctl ]; then
+        cat <<EOF
+vrrp_instance wg_v6 {
+    interface eth0
+    virtual_router_id 52
+    notify $LAB/notify-log.sh
+    state BACKUP
+    priority $priority
+    advert_int $ADVERT
+    virtual_ipaddress {
+        2001:db8:1::2/64
+    }
+    wireguard {
+        interface wg1
+        sync_key $LAB/sync.key
+    }
+}
+EOF
+    else
+        cat <<EOF
+global_defs {
+    enable_script_security
+    script_user root
+}
+vrrp_script check_wg {
+    script "/usr/bin/wg show wg1"
+    user root
+}
+vrrp_instance wg_v6 {
+    interface eth0
+    virtual_router_id 52
+    notify $LAB/notify.sh
+    state BACKUP
+    priority $priority
+    advert_int $ADVERT
+    virtual_ipaddress {
+        2001:db8:1::2/64
+    }
+    track_script {
+        check_wg
+    }
+}
+EOF
+    fi
+}
+
+start_vrrp() {
+    server=$1
+    if [ "$IMPL" = labctl ]; then
+        inns "$server" labctl vrrp run -f $LAB/$server.conf --control $W/$server.sock --timestamps 2>> $W/$server.log &
+    else
+        rm -f $W/keepalived.$server.pid $W/keepalived-vrrp.$server.pid
+        inns "$server" keepalived -n -l -D -f $LAB/$server.conf -p $W/keepalived.$server.pid \
+            -r $W/keepalived-vrrp.$server.pid >> $W/$server.log 2>&1 &
+    fi
+    echo $! > $W/vrrp.$server.pid
+    event "$server" "$IMPL started"
+}
+
+kill_vrrp() {
+    server=$1 signal=$2
+    pid=$(cat $W/vrrp.$server.pid)
+    [ "$IMPL" = keepalived ] && [ "$signal" = KILL ] && kill -KILL "$(cat $W/keepalived-vrrp.$server.pid 2>/dev/null)" 2>/dev/null
+    kill -"$signal" "$pid" 2>/dev/null
+    i=0
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    rm -f $W/vrrp.$server.pid
+}
+
+setup() {
+    $IP link add br0 type bridge
+    echo 0 > /sys/class/net/br0/bridge/multicast_snooping
+    $IP link set br0 up
+    : > $LAB/server.conf
+    printf '[Interface]\nPrivateKey = %s\nListenPort = 51800\n' "$(cat $LAB/server.key)" > $LAB/server.conf
+    i=1
+    while [ $i -le "$PEERS" ]; do
+        clients_key $i
+        printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 2001:db8:2::%s/128\nPersistentKeepalive = 25\n' "$(cat $LAB/c$i.pub)" "$(hex $i)" >> $LAB/server.conf
+        i=$((i + 1))
+    done
+    for ns in A B $(i=1; while [ $i -le "$PEERS" ]; do echo c$i; i=$((i + 1)); done); do
+        $IP netns add $ns
+        echo "$ns" > $LAB/whoami.$(inns $ns readlink /proc/self/ns/net | tr -dc 0-9)
+        $IP link add v-$ns type veth peer name eth0 netns $ns
+        $IP link set v-$ns master br0 up
+        inns $ns sh -c 'echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad'
+        if [ "$KEEPADDR" = 1 ]; then inns $ns sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/keep_addr_on_down'; fi
+        inns $ns $IP link set lo up
+        inns $ns $IP link set eth0 up
+    done
+    inns A $IP address add 2001:db8:1::3/64 dev eth0 nodad
+    inns B $IP address add 2001:db8:1::4/64 dev eth0 nodad
+    for server in A B; do wg_up $server; done
+    vrrp_config A 250 > $LAB/A.conf
+    vrrp_config B 200 > $LAB/B.conf
+    i=1
+    while [ $i -le "$PEERS" ]; do
+        inns c$i $IP address add 2001:db8:1::$(hex $i)/64 dev eth0 nodad
+        inns c$i $IP link add wg1 type wireguard
+        inns c$i wg set wg1 private-key $LAB/c$i.key peer "$(cat $LAB/server.pub)" \
+            endpoint '[2001:db8:1::2]:51800' allowed-ips 2001:db8:2::/64
+        inns c$i $IP address add 2001:db8:2::$(hex $i)/64 dev wg1
+        inns c$i $IP link set wg1 up
+        i=$((i + 1))
+    done
+}
+
+# Until every client has a handshake, or LIMIT seconds.
+wait_handshakes() {
+    deadline=$(awk -v n="$(now)" -v l="$1" 'BEGIN { print n + l }')
+    while awk -v n="$(now)" -v d="$deadline" 'BEGIN { exit !(n < d) }'; do
+        missing=0 i=1
+        while [ $i -le "$PEERS" ]; do
+            h=$(inns c$i wg show wg1 latest-handshakes | awk '{print $2}')
+            [ "${h:-0}" = 0 ] && { missing=1; break; }
+            i=$((i + 1))
+        done
+        [ $missing = 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+inject() {
+    case $FAULT in
+        wg-down) inns A $IP link del wg1 ;;
+        link-down) inns A $IP link set eth0 down ;;
+        crash) kill_vrrp A KILL; inns A $IP link del wg1 ;;
+        stop) kill_vrrp A TERM ;;
+    esac
+}
+
+restore() {
+    case $FAULT in
+        wg-down) wg_up A ;;
+        link-down) inns A $IP link set eth0 up; inns A $IP address add 2001:db8:1::3/64 dev eth0 nodad 2>/dev/null ;;
+        crash) wg_up A; start_vrrp A ;;
+        stop) start_vrrp A ;;
+    esac
+}
+
+for scenario in $SCENARIOS; do
+    IFS=: read -r IMPL FAULT PEERS KEEPADDR <<EOF
+$scenario
+EOF
+    teardown
+    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR"
+    setup
+    : > $W/timeline
+    start_vrrp A
+    start_vrrp B
+    clients=$(i=1; while [ $i -le "$PEERS" ]; do printf ' --netns c%s' $i; i=$((i + 1)); done)
+    labctl lab probe --target 2001:db8:2::1 --interval "$INTERVAL" $clients > $W/probe.out 2>&1 &
+    echo $! > $W/probe.pid
+    wait_handshakes 20 || event lab "not every client has a handshake after 20 s"
+    if [ "${DEBUG:-0}" = 1 ]; then
+        mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+        echo 'module wireguard +p' > /sys/kernel/debug/dynamic_debug/control
+        echo 8 > /proc/sys/kernel/printk
+        dmesg -c > /dev/null
+        ( while :; do
+            echo "DBG $(now) c1 $(inns c1 wg show wg1 dump | tail -n 1 | cut -f3,5,6,7) | $(inns c1 $IP -6 neigh show 2001:db8:1::2) | A $(inns A wg show wg1 dump 2>/dev/null | tail -n 1 | cut -f3,5,6,7) | B $(inns B wg show wg1 dump 2>/dev/null | tail -n 1 | cut -f3,5,6,7)"
+            sleep 0.2
+          done ) &
+        echo $! > $W/debug.pid
+    fi
+    sleep "$SETTLE"
+    if [ "$IMPL" = labctl ]; then wait_time=$RECOVERY; else wait_time=$BASELINE_RECOVERY; fi
+    round=1
+    while [ $round -le "$ROUNDS" ]; do
+        echo "PHASE $(now) fault"
+        event A "fault $FAULT"
+        inject
+        sleep "$wait_time"
+        echo "PHASE $(now) restore"
+        event A "restored"
+        restore
+        sleep "$wait_time"
+        round=$((round + 1))
+    done
+    echo "PHASE $(now) end"
+    kill -TERM "$(cat $W/probe.pid)"
+    i=0
+    while kill -0 "$(cat $W/probe.pid)" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    for server in A B; do [ -f $W/vrrp.$server.pid ] && kill_vrrp $server TERM; done
+    cat $W/timeline
+    cat $W/probe.out
+    if [ "${DEBUG:-0}" = 1 ]; then dmesg | sed 's/^/KERN /'; fi
+    for server in A B; do
+        if [ "${DEBUG:-0}" = 1 ]; then sed "s/^/DBGLOG $server /" $W/$server.log; fi
+        grep -E 'Entering|up:|handshakes with|rejected|Monitor|error' $W/$server.log 2>/dev/null | sed "s/^/LOG $server /" | head -n 200
+    done
+done
+teardown
+echo "DONE"
