@@ -37,7 +37,7 @@ final class WireGuardFailover: Sendable {
         var published: [PeerEndpoint] = []
         var publishedAt = Microseconds(0)
         var counter: UInt64 = 0
-        var takeover: (at: Microseconds, wallClock: HandshakeTime, pending: Set<Key>)?
+        var takeover: (at: Microseconds, wallClock: HandshakeTime, total: Int, pending: Set<Key>)?
         var buffer = [UInt8](repeating: 0, count: 65536)
         var rejected: UInt64 = 0
     }
@@ -117,6 +117,16 @@ final class WireGuardFailover: Sendable {
         }
     }
 
+    /// The kernel flushes a link's IPv6 addresses when it goes down unless keep_addr_on_down is
+    /// set. Set on the WireGuard interface only, so that a restarted speaker still finds the
+    /// tunnel addresses to restore.
+    private func keepAddressesOnDown() {
+        let path = "/proc/sys/net/ipv6/conf/\(interface)/keep_addr_on_down"
+        guard let file = fopen(path, "w") else { return }
+        fputs("1\n", file)
+        fclose(file)
+    }
+
     /// Deletes and re-creates every peer, without endpoints. A peer that tried to handshake
     /// while the link was up without an endpoint (wg-quick up on a restored server does that) keeps
     /// its rate limit and retransmit timer across a link down and up, and would not handshake
@@ -141,6 +151,7 @@ final class WireGuardFailover: Sendable {
     }
 
     private func setLink(_ s: inout State, up: Bool) {
+        if !up { keepAddressesOnDown() }
         do { try s.links.setLink(named: interface, up: up) } catch .noSuchDevice { } catch {
             log("(\(instance)) \(interface): \(error)")
         }
@@ -179,7 +190,7 @@ final class WireGuardFailover: Sendable {
         for route in s.routes {
             do { try s.links.addRoute(route, toLink: interface) } catch { log("(\(instance)) \(interface): \(error)") }
         }
-        s.takeover = (now, started, Set(reachable.map(\.publicKey)))
+        s.takeover = (now, started, reachable.count, Set(reachable.map(\.publicKey)))
         log("(\(instance)) \(interface) up: \(endpoints.count) synced endpoint\(endpoints.count == 1 ? "" : "s"), handshake with \(reachable.count) peer\(reachable.count == 1 ? "" : "s")")
     }
 
@@ -268,7 +279,7 @@ final class WireGuardFailover: Sendable {
         let done = device.peers.filter { t.pending.contains($0.publicKey) && $0.lastHandshake > t.wallClock }.map(\.publicKey)
         s.takeover!.pending.subtract(done)
         if s.takeover!.pending.isEmpty || now - t.at > .seconds(30) {
-            let total = t.pending.count
+            let total = t.total
             let missing = s.takeover!.pending.count
             log("(\(instance)) \(interface): handshakes with \(total - missing)/\(total) peers within \((now - t.at).value / 1000) ms of takeover")
             s.takeover = nil

@@ -117,10 +117,11 @@ EOF
 start_vrrp() {
     server=$1
     if [ "$IMPL" = labctl ]; then
-        inns "$server" labctl vrrp run -f $LAB/$server.conf --control $W/$server.sock --timestamps 2>> $W/$server.log &
+        # Not through inns: $! must be the process itself (ip netns exec execs it), not a subshell.
+        $IP netns exec "$server" labctl vrrp run -f $LAB/$server.conf --control $W/$server.sock --timestamps 2>> $W/$server.log &
     else
         rm -f $W/keepalived.$server.pid $W/keepalived-vrrp.$server.pid
-        inns "$server" keepalived -n -l -D -f $LAB/$server.conf -p $W/keepalived.$server.pid \
+        $IP netns exec "$server" keepalived -n -l -D -f $LAB/$server.conf -p $W/keepalived.$server.pid \
             -r $W/keepalived-vrrp.$server.pid >> $W/$server.log 2>&1 &
     fi
     echo $! > $W/vrrp.$server.pid
