@@ -82,7 +82,7 @@ public struct EndpointSyncMessage: Sendable, Hashable {
             case 0:
                 guard address.allSatisfy({ $0 == 0 }), port == 0, scope == 0 else { return nil }
             case 4:
-                guard address[4...].allSatisfy({ $0 == 0 }), scope == 0, let ip = IPAddress(bytes: address[..<4]) else { return nil }
+                guard address.dropFirst(4).allSatisfy({ $0 == 0 }), scope == 0, let ip = IPAddress(bytes: address.prefix(4)) else { return nil }
                 endpoint = Endpoint(address: ip, port: port)
             case 6:
                 guard let ip = IPAddress(bytes: address) else { return nil }

@@ -79,6 +79,9 @@ struct HALabResult {
         return list.compactMap { $0 }.max()
     }
 
+    /// Sync messages the servers refused (the lab sends one forged update per labctl run).
+    var rejectedSyncMessages: Int { events.filter { $0.what.contains("rejected") }.count }
+
     var withinBound: Bool {
         guard let o = outage, let p = preemptOutage else { return false }
         return o <= bound && p <= bound
@@ -114,7 +117,7 @@ struct HALabResult {
         }
         return "{\"impl\":\"\(impl)\",\"fault\":\"\(fault)\",\"peers\":\(peers),\"keep_addr_on_down\":\(keepAddr),\"advert_int\":\(format(advertisementInterval)),"
             + "\"outage_seconds\":\(num(outage)),\"preempt_outage_seconds\":\(num(preemptOutage)),\"bound_seconds\":\(format(bound)),"
-            + "\"within_bound\":\(withinBound),\"never_worked\":\(neverWorked),\"rounds\":[\(rounds.joined(separator: ","))],"
+            + "\"within_bound\":\(withinBound),\"never_worked\":\(neverWorked),\"rejected_sync_messages\":\(rejectedSyncMessages),\"rounds\":[\(rounds.joined(separator: ","))],"
             + "\"timeline\":[\(timeline.joined(separator: ","))]}"
     }
 }

@@ -12,7 +12,7 @@ struct Lab: ParsableCommand {
             Example:
               labctl lab tour
             """,
-        subcommands: [Tour.self, HA.self, Probe.self]
+        subcommands: [HA.self, Probe.self, Tour.self, ForgeSync.self]
     )
 
     struct Tour: ParsableCommand {

@@ -53,7 +53,7 @@ extension Lab {
         @Flag(help: "One JSON document instead of the timeline.")
         var json = false
 
-        @Option(help: "The VM runner.")
+        @Option(help: "The VM runner; the guest script is ../lab/ha-guest.sh from it.")
         var harness = "scripts/vm/run"
 
         @Option(help: "Guest memory in MiB.")
@@ -63,7 +63,8 @@ extension Lab {
             let scenarios = try plannedScenarios()
             guard advertInt >= 0.01, advertInt <= 40.95 else { throw LabError("--advert-int must be from 0.01 to 40.95 seconds") }
             guard (1...20).contains(rounds) else { throw LabError("--rounds must be from 1 to 20") }
-            let guest = "scripts/lab/ha-guest.sh"
+            let directory = harness.contains("/") ? String(harness[..<harness.lastIndex(of: "/")!]) : "."
+            let guest = directory + "/../lab/ha-guest.sh"
             guard access(harness, X_OK) == 0, access(guest, R_OK) == 0 else {
                 throw LabError("\(harness) or \(guest) not found: run labctl lab ha from the labctl project directory")
             }

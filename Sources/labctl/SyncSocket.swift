@@ -71,7 +71,8 @@ struct SyncSocket: ~Copyable, Sendable {
 
     deinit { close(descriptor) }
 
-    func send(_ bytes: [UInt8], to destination: VRRPAddress) throws(VRRPSystemError) {
+    func send(_ bytes: [UInt8], to destination: VRRPAddress, port: UInt16? = nil) throws(VRRPSystemError) {
+        let port = port ?? self.port
         let sent: Int
         if ipv6 {
             var address = sockaddr_in6()

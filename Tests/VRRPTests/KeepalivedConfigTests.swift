@@ -163,10 +163,42 @@ struct KeepalivedConfigTests {
         ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n 2001:db8::1\n }\n}\n", "keepalived.conf:1: vrrp_instance x mixes IPv4 and IPv6 addresses (10.0.0.1/32 and 2001:db8::1/128)"),
         ("include missing.conf\n", "keepalived.conf:1: include missing.conf: no such file"),
         ("vrrp_instance x {\n priority 10 20\n}\n", "keepalived.conf:2: priority takes 1 value, got '10 20'"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n sync_key k\n }\n}\n", "keepalived.conf:6: sync_key 'k' must be an absolute path"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n }\n}\n", "keepalived.conf:5: wireguard has no interface"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n sync_peer {\n 2001:db8::4\n }\n }\n}\n", "keepalived.conf:5: sync_peer 2001:db8::4 is not of the virtual addresses' family"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n mtu 1420\n }\n}\n", "keepalived.conf:7: unknown keyword 'mtu' in wireguard"),
     ])
     func errorsNameFileAndLine(text: String, message: String) {
         #expect(throws: KeepalivedConfigError.self) { try KeepalivedConfig.parse(text) }
         do { _ = try KeepalivedConfig.parse(text) } catch { #expect("\(error)" == message) }
+    }
+
+    @Test func wireGuardBlock() throws {
+        let config = try KeepalivedConfig.parse("""
+            vrrp_instance wg_v6 {
+                interface eth0
+                virtual_router_id 52
+                virtual_ipaddress {
+                    2001:db8:1::2/64
+                }
+                wireguard {
+                    interface wg1
+                    address 2001:db8:2::1/64
+                    sync_key /etc/labctl/wg1.sync
+                    sync_port 51900
+                    sync_peer {
+                        2001:db8:1::4
+                    }
+                }
+            }
+            """)
+        let wg = try #require(config.instances.first?.wireGuard)
+        #expect(wg.interface == "wg1")
+        #expect(wg.addresses.map(\.description) == ["2001:db8:2::1/64"])
+        #expect(wg.syncKeyFile == "/etc/labctl/wg1.sync")
+        #expect(wg.syncPort == 51900)
+        #expect(wg.syncPeers == [VRRPAddress(parsing: "2001:db8:1::4")!])
+        #expect(wg.location.line == 7)
     }
 
     @Test func errorsInIncludedFilesNameThatFile() {
