@@ -110,10 +110,10 @@ struct HALabResult {
         func num(_ v: Double?) -> String { v.map { format($0) } ?? "null" }
         let zero = firstFault ?? 0
         let rounds = phases.map { p in
-            "{\"phase\":\"\(p.name == "fault" ? "fault" : "preempt")\",\"at\":\(format(p.start - zero, signed: true)),\"outage_seconds\":\(num(p.outage)),\"first_lost\":\(num(p.firstLost.map { $0 - zero })),\"last_lost\":\(num(p.lastLost.map { $0 - zero })),\"peers_hit\":\(p.peersHit),\"peers_recovered\":\(p.peersRecovered)}"
+            "{\"phase\":\"\(p.name == "fault" ? "fault" : "preempt")\",\"at\":\(format(p.start - zero)),\"outage_seconds\":\(num(p.outage)),\"first_lost\":\(num(p.firstLost.map { $0 - zero })),\"last_lost\":\(num(p.lastLost.map { $0 - zero })),\"peers_hit\":\(p.peersHit),\"peers_recovered\":\(p.peersRecovered)}"
         }
         let timeline = events.sorted(by: { $0.t < $1.t }).map { e in
-            "{\"t\":\(format(e.t - zero, signed: true)),\"who\":\(jsonString(e.who)),\"event\":\(jsonString(e.what))}"
+            "{\"t\":\(format(e.t - zero)),\"who\":\(jsonString(e.who)),\"event\":\(jsonString(e.what))}"
         }
         return "{\"impl\":\"\(impl)\",\"fault\":\"\(fault)\",\"peers\":\(peers),\"keep_addr_on_down\":\(keepAddr),\"advert_int\":\(format(advertisementInterval)),"
             + "\"outage_seconds\":\(num(outage)),\"preempt_outage_seconds\":\(num(preemptOutage)),\"bound_seconds\":\(format(bound)),"

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+@testable import labctl
+
+/// The lab's arithmetic on recorded guest output (the real run is HAWireGuardLabTests).
+struct HALabReportTests {
+    static let recorded: [String] = {
+        let url = packageRoot.appendingPathComponent("Tests/labctlTests/Fixtures/ha-guest-labctl-wg-down.txt")
+        return (try? String(contentsOf: url, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+    }()
+
+    @Test func outagesFromRecordedRun() throws {
+        let results = HALabReport.parse(Self.recorded, advertisementInterval: 1, skew: 56.0 / 256)
+        let r = try #require(results.first)
+        #expect(results.count == 1)
+        #expect(r.impl == "labctl" && r.fault == "wg-down" && r.peers == 1)
+        #expect(!r.neverWorked)
+        #expect(r.bound == 1.0)
+        let phases = r.phases
+        #expect(phases.map(\.name) == ["fault", "restore"])
+        #expect(abs((r.outage ?? -1) - 0.4) < 0.01)
+        #expect(abs((r.preemptOutage ?? -1) - 0.1) < 0.01)
+        #expect(r.withinBound)
+    }
+
+    @Test func jsonIsValid() throws {
+        let results = HALabReport.parse(Self.recorded, advertisementInterval: 1, skew: 56.0 / 256)
+        let text = HALabReport.json(results, compare: true)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let scenario = try #require((object["scenarios"] as? [[String: Any]])?.first)
+        #expect(scenario["impl"] as? String == "labctl")
+        #expect(abs((scenario["outage_seconds"] as? Double ?? -1) - 0.4) < 0.01)
+        #expect((scenario["timeline"] as? [Any])?.isEmpty == false)
+    }
+
+    @Test("An open gap means not recovered; no answer before the fault means it never worked")
+    func unrecoveredAndNeverWorked() {
+        let lines = ["SCENARIO keepalived stop 1 0", "PHASE 10.0 fault", "PHASE 20.0 restore", "PHASE 30.0 end",
+                     "PROBE c1 200 0 -", "GAP c1 5.0 29.0 240 open"]
+        let r = HALabReport.parse(lines, advertisementInterval: 1, skew: 0.2)[0]
+        #expect(r.neverWorked)
+        #expect(r.outage == nil)
+        #expect(r.phases[0].peersRecovered == 0)
+    }
+}
