@@ -255,7 +255,7 @@ public struct LinkEvents: ~Copyable, Sendable {
     public let descriptor: Int32
 
     public init() throws(WireGuardError) {
-        let fd = socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_ROUTE)
+        let fd = socket(AF_NETLINK, SocketType.raw | SocketType.nonBlocking | SocketType.closeOnExec, NETLINK_ROUTE)
         guard fd >= 0 else { throw .system(operation: "netlink socket", errno: Errno(rawValue: errno)) }
         var address = sockaddr_nl()
         address.nl_family = sa_family_t(AF_NETLINK)

@@ -46,7 +46,7 @@ public enum UserspaceWireGuard {
 
     /// Sends one request and reads until the reply's blank line.
     static func exchange(_ name: String, _ request: String) throws(WireGuardError) -> String {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(AF_UNIX, SocketType.stream | SocketType.closeOnExec, 0)
         guard fd >= 0 else { throw .system(operation: "socket", errno: Errno(rawValue: errno)) }
         defer { close(fd) }
         var address = sockaddr_un()
@@ -99,4 +99,11 @@ extension UAPIError {
         case .status(let device, let errno): .userspace(device: device, errno: errno)
         }
     }
+}
+
+/// socket(2) type flags as numbers: which Clang module owns glibc's `__socket_type` depends on the
+/// build order of the C modules, so a file that does not import that module may not see them.
+enum SocketType {
+    static let stream: Int32 = 1, datagram: Int32 = 2, raw: Int32 = 3
+    static let nonBlocking: Int32 = 0o4000, closeOnExec: Int32 = 0o2000000
 }

@@ -46,7 +46,7 @@ extension Lab {
                 guard fd >= 0 else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
                 defer { close(fd) }
                 guard labctl_setns_net(fd) == 0 else { throw LabError("setns \(path): \(String(cString: strerror(errno)))") }
-                let s = socket(AF_INET6, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_ICMPV6))
+                let s = socket(AF_INET6, SocketType.raw | SocketType.nonBlocking | SocketType.closeOnExec, Int32(IPPROTO_ICMPV6))
                 let e = errno
                 _ = labctl_setns_net(home)
                 guard s >= 0 else { throw LabError("ICMPv6 socket in \(name): \(String(cString: strerror(e)))") }

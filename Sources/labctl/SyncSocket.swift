@@ -13,7 +13,7 @@ struct SyncSocket: ~Copyable, Sendable {
     let port: UInt16
 
     init(ipv6: Bool, port: UInt16, interfaceIndex: UInt32, joinGroup: VRRPAddress?) throws(VRRPSystemError) {
-        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(ipv6 ? AF_INET6 : AF_INET, SocketType.datagram | SocketType.nonBlocking | SocketType.closeOnExec, 0)
         guard fd >= 0 else { throw VRRPSystemError("sync socket", Errno(rawValue: errno)) }
         var one: Int32 = 1, zero: Int32 = 0
         func option(_ level: Int32, _ name: Int32, _ value: inout Int32) {
@@ -110,4 +110,11 @@ struct SyncSocket: ~Copyable, Sendable {
             return (buffer[..<n], VRRPAddress(bytes: source)?.description ?? "?")
         }
     }
+}
+
+/// socket(2) type flags as numbers: which Clang module owns glibc's `__socket_type` depends on the
+/// build order of the C modules, so a file that does not import that module may not see them.
+enum SocketType {
+    static let datagram: Int32 = 2, raw: Int32 = 3
+    static let nonBlocking: Int32 = 0o4000, closeOnExec: Int32 = 0o2000000
 }
