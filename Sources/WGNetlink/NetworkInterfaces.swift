@@ -37,11 +37,25 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
 
     /// Every link, or only those of `kind`.
     public mutating func links(kind: String? = nil) throws(WireGuardError) -> [NetworkLink] {
-        let message = NetlinkMessageBuilder(type: UInt16(RTM_GETLINK), flags: NLM_F_REQUEST | NLM_F_DUMP,
+        let all = try getLinks(index: nil, device: "")
+        return kind.map { k in all.filter { $0.kind == k } } ?? all
+    }
+
+    /// One link, asked for by index rather than found in a dump of all of them.
+    public mutating func link(named name: String) throws(WireGuardError) -> NetworkLink {
+        guard let link = try getLinks(index: Self.index(of: name), device: name).first else { throw .noSuchDevice(name) }
+        return link
+    }
+
+    /// RTM_GETLINK: a dump of every link (`index` nil) or the one link with that index.
+    private mutating func getLinks(index: UInt32?, device: String) throws(WireGuardError) -> [NetworkLink] {
+        let message = NetlinkMessageBuilder(type: UInt16(RTM_GETLINK), flags: index == nil ? NLM_F_REQUEST | NLM_F_DUMP : NLM_F_REQUEST | NLM_F_ACK,
                                             sequence: socket.nextSequence(), capacity: 256)
-        message.putHeader(ifinfomsg())
+        var header = ifinfomsg()
+        header.ifi_index = Int32(index ?? 0)
+        message.putHeader(header)
         let box = Box<[NetworkLink]>([])
-        try run(message, operation: "list links", device: "") { reply in
+        try run(message, operation: index == nil ? "list links" : "get link", device: device) { reply in
             guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<ifinfomsg>.size else { return }
             let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: ifinfomsg.self)
             var name = "", linkKind: String?, mtu: UInt32 = 0
@@ -57,7 +71,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
             box.value.append(NetworkLink(index: UInt32(info.ifi_index), name: name, kind: linkKind,
                                          isUp: info.ifi_flags & UInt32(IFF_UP) != 0, mtu: mtu))
         }
-        return kind.map { k in box.value.filter { $0.kind == k } } ?? box.value
+        return box.value
     }
 
     /// `ip link add NAME type KIND`.

@@ -165,15 +165,12 @@ final class WireGuardFailover: Sendable {
             log("(\(instance)) takeover: \(error)")
             return
         }
-        let known = Set(device.peers.map(\.publicKey))
-        let endpoints = s.synced.values.filter { known.contains($0.publicKey) && $0.endpoint != nil }
+        let endpoints = device.peers.compactMap { s.synced[$0.publicKey] }.filter { $0.endpoint != nil }
         install(endpoints, &s)
         setLink(&s, up: true)
         // The kernel sends a keepalive when a peer's persistent keepalive goes from 0 to non-zero;
         // a keepalive without a session starts a handshake. Two messages give each peer one.
-        var peers = device.peers
-        for e in endpoints { if let i = peers.firstIndex(where: { $0.publicKey == e.publicKey }) { peers[i].endpoint = e.endpoint } }
-        let reachable = peers.filter { $0.endpoint != nil }
+        let reachable = device.peers.filter { $0.endpoint != nil || s.synced[$0.publicKey]?.endpoint != nil }
         if !reachable.isEmpty {
             let first = reachable.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive == 0 ? 1 : 0) }
             let second = reachable.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive) }
@@ -213,7 +210,7 @@ final class WireGuardFailover: Sendable {
                 return false
             }
             guard device.privateKey != nil else { return false }
-            let up = (try? s.links.links().first(where: { $0.name == interface })?.isUp) ?? false
+            let up = (try? s.links.link(named: interface).isUp) ?? false
             if s.role == .master {
                 guard up else { return false }
                 publish(device, &s, now: now)
