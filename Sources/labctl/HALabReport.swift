@@ -89,36 +89,68 @@ struct HALabResult {
 
     func text() -> String {
         let zero = firstFault ?? events.first?.t ?? 0
-        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s"), advert_int \(format(advertisementInterval)) s\n"
+        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s"), advert_int \(secondsText(advertisementInterval)) s\n"
         out += "   t (s)  who  event\n"
         for e in events.sorted(by: { $0.t < $1.t }) {
-            out += pad(format(e.t - zero, signed: true), 8) + "  " + pad(e.who, 3, left: false) + "  " + e.what + "\n"
+            out += pad(secondsText(e.t - zero, signed: true), 8) + "  " + pad(e.who, 3, left: false) + "  " + e.what + "\n"
         }
         if neverWorked { out += "   the tunnel never worked: some client had no answer before the fault\n" }
         var round = 0
         for phase in phases {
             if phase.name == "fault" { round += 1 }
-            let lost = phase.firstLost.map { "lost pings \(format($0 - zero, signed: true)) … \(format((phase.lastLost ?? $0) - zero, signed: true))" } ?? "no ping lost"
-            let outage = phase.outage.map { "outage \(format($0)) s" } ?? "NOT RECOVERED"
+            let lost = phase.firstLost.map { "lost pings \(secondsText($0 - zero, signed: true)) … \(secondsText((phase.lastLost ?? $0) - zero, signed: true))" } ?? "no ping lost"
+            let outage = phase.outage.map { "outage \(secondsText($0)) s" } ?? "NOT RECOVERED"
             let verdict = (phase.outage.map { $0 <= bound } ?? false) ? "within" : "OVER"
-            out += "   round \(round) \(phase.name == "fault" ? "fault  " : "preempt"): \(outage), \(lost), \(phase.peersRecovered)/\(peers) peers recovered; \(verdict) the \(format(bound)) s bound\n"
+            out += "   round \(round) \(phase.name == "fault" ? "fault  " : "preempt"): \(outage), \(lost), \(phase.peersRecovered)/\(peers) peers recovered; \(verdict) the \(secondsText(bound)) s bound\n"
         }
         return out
     }
 
-    func jsonObject() -> String {
-        func num(_ v: Double?) -> String { v.map { format($0) } ?? "null" }
+}
+
+/// The JSON of one scenario: `impl` and `outage_seconds` beside the rounds and the timeline.
+/// Times are seconds from the first fault, to the millisecond; a missing outage is null.
+extension HALabResult: Encodable {
+    private enum Key: String, CodingKey {
+        case impl, fault, peers, keepAddr = "keep_addr_on_down", advertInt = "advert_int", outage = "outage_seconds"
+        case preemptOutage = "preempt_outage_seconds", bound = "bound_seconds", withinBound = "within_bound"
+        case neverWorked = "never_worked", rejected = "rejected_sync_messages", rounds, timeline
+        case phase, at, firstLost = "first_lost", lastLost = "last_lost", peersHit = "peers_hit", peersRecovered = "peers_recovered"
+        case t, who, event
+    }
+
+    func encode(to encoder: any Encoder) throws {
         let zero = firstFault ?? 0
-        let rounds = phases.map { p in
-            "{\"phase\":\"\(p.name == "fault" ? "fault" : "preempt")\",\"at\":\(format(p.start - zero)),\"outage_seconds\":\(num(p.outage)),\"first_lost\":\(num(p.firstLost.map { $0 - zero })),\"last_lost\":\(num(p.lastLost.map { $0 - zero })),\"peers_hit\":\(p.peersHit),\"peers_recovered\":\(p.peersRecovered)}"
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(impl, forKey: .impl)
+        try c.encode(fault, forKey: .fault)
+        try c.encode(peers, forKey: .peers)
+        try c.encode(keepAddr, forKey: .keepAddr)
+        try c.encode(milliseconds(advertisementInterval), forKey: .advertInt)
+        try c.encode(outage.map(milliseconds), forKey: .outage)
+        try c.encode(preemptOutage.map(milliseconds), forKey: .preemptOutage)
+        try c.encode(milliseconds(bound), forKey: .bound)
+        try c.encode(withinBound, forKey: .withinBound)
+        try c.encode(neverWorked, forKey: .neverWorked)
+        try c.encode(rejectedSyncMessages, forKey: .rejected)
+        var rounds = c.nestedUnkeyedContainer(forKey: .rounds)
+        for p in phases {
+            var r = rounds.nestedContainer(keyedBy: Key.self)
+            try r.encode(p.name == "fault" ? "fault" : "preempt", forKey: .phase)
+            try r.encode(milliseconds(p.start - zero), forKey: .at)
+            try r.encode(p.outage.map(milliseconds), forKey: .outage)
+            try r.encode(p.firstLost.map { milliseconds($0 - zero) }, forKey: .firstLost)
+            try r.encode(p.lastLost.map { milliseconds($0 - zero) }, forKey: .lastLost)
+            try r.encode(p.peersHit, forKey: .peersHit)
+            try r.encode(p.peersRecovered, forKey: .peersRecovered)
         }
-        let timeline = events.sorted(by: { $0.t < $1.t }).map { e in
-            "{\"t\":\(format(e.t - zero)),\"who\":\(jsonString(e.who)),\"event\":\(jsonString(e.what))}"
+        var timeline = c.nestedUnkeyedContainer(forKey: .timeline)
+        for e in events.sorted(by: { $0.t < $1.t }) {
+            var entry = timeline.nestedContainer(keyedBy: Key.self)
+            try entry.encode(milliseconds(e.t - zero), forKey: .t)
+            try entry.encode(e.who, forKey: .who)
+            try entry.encode(e.what, forKey: .event)
         }
-        return "{\"impl\":\"\(impl)\",\"fault\":\"\(fault)\",\"peers\":\(peers),\"keep_addr_on_down\":\(keepAddr),\"advert_int\":\(format(advertisementInterval)),"
-            + "\"outage_seconds\":\(num(outage)),\"preempt_outage_seconds\":\(num(preemptOutage)),\"bound_seconds\":\(format(bound)),"
-            + "\"within_bound\":\(withinBound),\"never_worked\":\(neverWorked),\"rejected_sync_messages\":\(rejectedSyncMessages),\"rounds\":[\(rounds.joined(separator: ","))],"
-            + "\"timeline\":[\(timeline.joined(separator: ","))]}"
     }
 }
 
@@ -165,19 +197,37 @@ enum HALabReport {
         return results
     }
 
-    static func json(_ results: [HALabResult], compare: Bool) -> String {
-        var out = "{\"scenarios\":[\(results.map { $0.jsonObject() }.joined(separator: ","))]"
-        if compare { out += ",\"ratios\":[\(comparisons(results).map { "{\"fault\":\"\($0.fault)\",\"peers\":\($0.peers),\"keepalived_over_labctl\":\($0.ratio.map { format($0) } ?? "null")}" }.joined(separator: ","))]" }
-        return out + "}"
+    /// What `labctl lab ha --json` prints: every scenario, and the ratios with `--compare`.
+    struct Document: Encodable {
+        var scenarios: [HALabResult]
+        var ratios: [Comparison]?
+    }
+
+    static func document(_ results: [HALabResult], compare: Bool) -> Document {
+        Document(scenarios: results, ratios: compare ? comparisons(results) : nil)
     }
 
     static func ratios(_ results: [HALabResult]) -> String {
         comparisons(results).map { c in
-            "\(c.fault), \(c.peers) peer\(c.peers == 1 ? "" : "s"): keepalived \(c.keepalived.map { format($0) + " s" } ?? "never recovered") vs labctl \(c.labctl.map { format($0) + " s" } ?? "never recovered")" + (c.ratio.map { ": \(format($0))× shorter with labctl" } ?? "")
+            "\(c.fault), \(c.peers) peer\(c.peers == 1 ? "" : "s"): keepalived \(c.keepalived.map { secondsText($0) + " s" } ?? "never recovered") vs labctl \(c.labctl.map { secondsText($0) + " s" } ?? "never recovered")" + (c.ratio.map { ": \(secondsText($0))× shorter with labctl" } ?? "")
         }.joined(separator: "\n")
     }
 
-    struct Comparison { var fault: String; var peers: Int; var labctl: Double?; var keepalived: Double?; var ratio: Double? }
+    struct Comparison: Encodable {
+        var fault: String
+        var peers: Int
+        var labctl: Double?
+        var keepalived: Double?
+        var ratio: Double?
+
+        private enum Key: String, CodingKey { case fault, peers, ratio = "keepalived_over_labctl" }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: Key.self)
+            try c.encode(fault, forKey: .fault)
+            try c.encode(peers, forKey: .peers)
+            try c.encode(ratio.map(milliseconds), forKey: .ratio)
+        }
+    }
 
     static func comparisons(_ results: [HALabResult]) -> [Comparison] {
         results.filter { $0.impl == "labctl" }.map { l in
@@ -188,27 +238,10 @@ enum HALabReport {
     }
 }
 
-private func format(_ v: Double, signed: Bool = false) -> String {
-    let ms = Int((abs(v) * 1000).rounded())
-    let frac = ms % 1000
-    let sign = v < 0 && ms != 0 ? "-" : (signed ? "+" : "")
-    return "\(sign)\(ms / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)"
-}
+/// Seconds rounded to the millisecond, for JSON.
+private func milliseconds(_ v: Double) -> Double { (v * 1000).rounded() / 1000 }
 
 private func pad(_ s: String, _ width: Int, left: Bool = true) -> String {
     let fill = String(repeating: " ", count: max(0, width - s.count))
     return left ? fill + s : s + fill
-}
-
-private func jsonString(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case _ where scalar.value < 0x20: out += "\\u00" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
 }

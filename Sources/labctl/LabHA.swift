@@ -50,8 +50,7 @@ extension Lab {
         @Option(help: "IMPL:FAULT:PEERS[:keep-addr] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers.")
         var scenario: [String] = []
 
-        @Flag(help: "One JSON document instead of the timeline.")
-        var json = false
+        @OptionGroup var output: OutputOptions
 
         @Option(help: "The VM runner; the guest script is ../lab/ha-guest.sh from it.")
         var harness = "scripts/vm/run"
@@ -81,15 +80,16 @@ extension Lab {
 
                 """
             let envPath = "/tmp/labctl-ha.\(getpid()).env"
-            try writeText(env, to: envPath)
+            try SecretFile.write(Array(env.utf8), to: envPath)
             defer { unlink(envPath) }
             let command = "\(harness) -m \(memory) -t 1800 -f \(envPath):/test/ha.env \(guest) 2>&1"
-            if !json { StandardError.write("lab ha: booting the VM for \(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s")…\n") }
+            if !output.json { StandardError.write("lab ha: booting the VM for \(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s")…\n") }
             guard let pipe = popen(command, "r") else { throw LabError("cannot run \(harness)") }
             var lines: [String] = []
             var buffer = [CChar](repeating: 0, count: 4096)
             while fgets(&buffer, Int32(buffer.count), pipe) != nil {
-                let line = String(cString: buffer).trimmingCharacters(in: "\n")
+                var line = String(cString: buffer)
+                while line.last == "\n" || line.last == "\r" { line.removeLast() }
                 lines.append(line)
             }
             let status = pclose(pipe)
@@ -98,9 +98,7 @@ extension Lab {
                 for line in lines.suffix(40) { StandardError.write(line + "\n") }
                 throw LabError("the lab VM failed (status \(status)); its last lines are above")
             }
-            if json {
-                print(HALabReport.json(results, compare: compare))
-            } else {
+            try output.emit(HALabReport.document(results, compare: compare)) {
                 for r in results { print(r.text()) }
                 if compare { print(HALabReport.ratios(results)) }
             }
@@ -135,19 +133,5 @@ extension Lab {
             } } }
             return out
         }
-    }
-}
-
-private func writeText(_ text: String, to path: String) throws {
-    guard let file = fopen(path, "w") else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
-    defer { fclose(file) }
-    fputs(text, file)
-}
-
-private extension String {
-    func trimmingCharacters(in set: Character) -> String {
-        var s = Substring(self)
-        while s.last == set || s.last == "\r" { s = s.dropLast() }
-        return String(s)
     }
 }

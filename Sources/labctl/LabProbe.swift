@@ -107,29 +107,16 @@ extension Lab {
             for (k, name) in netns.enumerated() {
                 let count = sentAt[k].firstIndex(where: { $0 > end }) ?? sentAt[k].count
                 let first = (0..<count).first(where: { answered[k][$0] })
-                print("PROBE \(name) \(count) \((0..<count).filter { answered[k][$0] }.count) \(first.map { format(sentAt[k][$0]) } ?? "-")")
+                print("PROBE \(name) \(count) \((0..<count).filter { answered[k][$0] }.count) \(first.map { secondsText(sentAt[k][$0]) } ?? "-")")
                 var i = 0
                 while i < count {
                     guard !answered[k][i] else { i += 1; continue }
                     var j = i
                     while j + 1 < count && !answered[k][j + 1] { j += 1 }
-                    print("GAP \(name) \(format(sentAt[k][i])) \(format(sentAt[k][j])) \(j - i + 1) \(j + 1 == count ? "open" : "closed")")
+                    print("GAP \(name) \(secondsText(sentAt[k][i])) \(secondsText(sentAt[k][j])) \(j - i + 1) \(j + 1 == count ? "open" : "closed")")
                     i = j + 1
                 }
             }
         }
-
-        private func format(_ t: Double) -> String {
-            let ms = Int((t * 1000).rounded())
-            let frac = ms % 1000
-            return "\(ms / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)"
-        }
     }
-}
-
-/// CLOCK_BOOTTIME in seconds: the clock of /proc/uptime.
-func bootSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_BOOTTIME, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -83,3 +83,18 @@ struct TextTable {
         }.joined(separator: "\n")
     }
 }
+
+/// Seconds with three decimals, `12.345` (`+0.400` with `signed`), as the lab prints times.
+func secondsText(_ v: Double, signed: Bool = false) -> String {
+    let ms = Int((abs(v) * 1000).rounded())
+    let frac = ms % 1000
+    let sign = v < 0 && ms != 0 ? "-" : (signed ? "+" : "")
+    return "\(sign)\(ms / 1000).\(frac < 10 ? "00" : frac < 100 ? "0" : "")\(frac)"
+}
+
+/// CLOCK_BOOTTIME in seconds: the clock of /proc/uptime.
+func bootSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_BOOTTIME, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}

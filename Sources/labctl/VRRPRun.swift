@@ -81,11 +81,7 @@ extension VRRPCommand {
         }
 
         private func timestamp() -> String {
-            guard timestamps else { return "" }
-            var ts = timespec()
-            clock_gettime(CLOCK_BOOTTIME, &ts)
-            let ms = Int(ts.tv_nsec) / 1_000_000
-            return "\(ts.tv_sec).\(ms < 10 ? "00" : ms < 100 ? "0" : "")\(ms) "
+            timestamps ? secondsText(bootSeconds()) + " " : ""
         }
     }
 }

@@ -25,12 +25,15 @@ struct HALabReportTests {
 
     @Test func jsonIsValid() throws {
         let results = HALabReport.parse(Self.recorded, advertisementInterval: 1, skew: 56.0 / 256)
-        let text = HALabReport.json(results, compare: true)
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let data = try JSONEncoder().encode(HALabReport.document(results, compare: true))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         let scenario = try #require((object["scenarios"] as? [[String: Any]])?.first)
         #expect(scenario["impl"] as? String == "labctl")
         #expect(abs((scenario["outage_seconds"] as? Double ?? -1) - 0.4) < 0.01)
         #expect((scenario["timeline"] as? [Any])?.isEmpty == false)
+        let first = try #require((scenario["rounds"] as? [[String: Any]])?.first)
+        #expect(first["phase"] as? String == "fault")
+        #expect(object["ratios"] is [Any])
     }
 
     @Test("An open gap means not recovered; no answer before the fault means it never worked")
