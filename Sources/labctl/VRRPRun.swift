@@ -4,12 +4,6 @@ import VRRP
 import Glibc
 #endif
 
-func monotonicMicroseconds() -> Microseconds {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Microseconds(Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
-}
-
 extension VRRPCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -66,7 +60,7 @@ extension VRRPCommand {
             let options = VRRPSpeakerOptions(
                 controlSocketPath: control,
                 log: log,
-                onTransition: { instance, _, to in byInstance[instance]?.transition(to: to, now: monotonicMicroseconds()) },
+                onTransition: { instance, _, to, now in byInstance[instance]?.transition(to: to, now: now) },
                 ipv4PseudoHeader: omitPseudoHeader ? .omitted : .included,
                 monitors: drivers.map(\.monitor))
             let speaker: VRRPSpeaker

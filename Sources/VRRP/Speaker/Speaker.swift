@@ -33,7 +33,8 @@ public struct VRRPSpeakerOptions: Sendable {
     public var log: @Sendable (String) -> Void
     /// Called after every state change (after the VIPs are added or removed), before the notify
     /// scripts are queued. STOP is `.initialize`.
-    public var onTransition: @Sendable (_ instance: String, _ from: VRRPRole, _ to: VRRPRole) -> Void
+    /// `now` is the speaker's monotonic clock, as ``VRRPInstanceMonitor/poll`` gets it.
+    public var onTransition: @Sendable (_ instance: String, _ from: VRRPRole, _ to: VRRPRole, _ now: Microseconds) -> Void
     /// For v3 over IPv4: include the pseudo-header in the checksum (RFC 5798) or not.
     public var ipv4PseudoHeader: VRRPCodec.IPv4PseudoHeader
     /// How long to wait at startup for an interface's address (IPv6 link-local addresses are
@@ -43,7 +44,7 @@ public struct VRRPSpeakerOptions: Sendable {
     public var monitors: [VRRPInstanceMonitor]
 
     public init(controlSocketPath: String? = nil, log: @escaping @Sendable (String) -> Void = { _ in },
-                onTransition: @escaping @Sendable (String, VRRPRole, VRRPRole) -> Void = { _, _, _ in },
+                onTransition: @escaping @Sendable (String, VRRPRole, VRRPRole, Microseconds) -> Void = { _, _, _, _ in },
                 ipv4PseudoHeader: VRRPCodec.IPv4PseudoHeader = .included, addressWait: Microseconds = .seconds(5),
                 monitors: [VRRPInstanceMonitor] = []) {
         self.monitors = monitors
@@ -370,7 +371,7 @@ final class SpeakerEngine {
             instances[index].transitions += 1
             let name = to == .initialize ? "STOP" : to.rawValue
             options.log("(\(cfg.name)) Entering \(name) STATE")
-            options.onTransition(cfg.name, from, to)
+            options.onTransition(cfg.name, from, to, now)
             queueNotifies(cfg, state: name, priority: instances[index].state.effectivePriority)
         }
     }
