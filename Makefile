@@ -3,7 +3,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the VM harness need.
 DEBS := libmnl-dev libsodium-dev zlib1g-dev pkg-config qemu-system-x86 busybox-static wireguard-tools \
-        wireguard-go keepalived iproute2 tshark cpio kmod procps bc util-linux
+        wireguard-go keepalived iproute2 nftables tshark cpio kmod procps bc util-linux
 LABCTL := .build/debug/labctl
 
 .PHONY: all deps kernel build test fuzz run clean completions

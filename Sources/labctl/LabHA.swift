@@ -19,11 +19,13 @@ extension Lab {
                                       of the original write-up (`ip link set up|down dev wg1`)
                 Faults: wg-down (wg1 deleted), link-down (A's uplink down), crash (the VRRP process
                 killed and wg1 gone, no goodbye), stop (graceful).
+                With --nat N, the last N clients sit behind a router that masquerades them (IPv6,
+                ports remapped to 20000-29999): their endpoint is the NAT mapping.
                 Run from the project directory: it uses scripts/vm/run and scripts/lab/ha-guest.sh.
 
                 Examples:
                   labctl lab ha --compare --fault wg-down
-                  labctl lab ha --impl labctl --fault crash --peers 20 --json
+                  labctl lab ha --impl labctl --fault crash --peers 20 --nat 4 --json
                 """)
 
         @Option(help: "labctl or keepalived (comma-separated for both).")
@@ -38,6 +40,9 @@ extension Lab {
         @Option(help: "Client peers (comma-separated for several runs).")
         var peers = "1"
 
+        @Option(help: "How many of the clients sit behind a NAT router.")
+        var nat = 0
+
         @Option(name: .customLong("advert-int"), help: "VRRP advertisement interval in seconds.")
         var advertInt: Double = 1
 
@@ -47,7 +52,7 @@ extension Lab {
         @Option(help: "Fault and restore rounds per scenario.")
         var rounds = 1
 
-        @Option(help: "IMPL:FAULT:PEERS[:keep-addr] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers.")
+        @Option(help: "IMPL:FAULT:PEERS[:keep-addr][:nat=N] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers/--nat.")
         var scenario: [String] = []
 
         @OptionGroup var output: OutputOptions
@@ -110,12 +115,17 @@ extension Lab {
             let faults = ["wg-down", "link-down", "crash", "stop"]
             if !scenario.isEmpty {
                 return try scenario.map { s in
-                    let parts = s.split(separator: ":").map(String.init)
-                    guard (3...4).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
-                          let n = Int(parts[2]), (1...200).contains(n), parts.count == 3 || parts[3] == "keep-addr" else {
-                        throw LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr], e.g. labctl:crash:20")
+                    let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                    let usage = LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr][:nat=N], e.g. labctl:crash:20:nat=4")
+                    guard (3...5).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
+                          let n = Int(parts[2]), (1...200).contains(n) else { throw usage }
+                    var keep = false, natted = 0
+                    for extra in parts.dropFirst(3) {
+                        if extra == "keep-addr", !keep { keep = true }
+                        else if extra.hasPrefix("nat="), let k = Int(extra.dropFirst(4)), (0...n).contains(k) { natted = k }
+                        else { throw usage }
                     }
-                    return Planned(spec: "\(parts[0]):\(parts[1]):\(n):\(parts.count == 4 ? 1 : 0)")
+                    return Planned(spec: "\(parts[0]):\(parts[1]):\(n):\(keep ? 1 : 0):\(natted)")
                 }
             }
             let impls = compare ? ["labctl", "keepalived"] : impl.split(separator: ",").map(String.init)
@@ -126,10 +136,13 @@ extension Lab {
                 guard let n = Int(p), (1...200).contains(n) else { throw LabError("--peers '\(p)': expected 1 to 200") }
                 return n
             }
+            guard nat >= 0, let fewest = counts.min(), nat <= fewest else {
+                throw LabError("--nat \(nat): expected 0 to the number of clients (\(counts.min() ?? 0))")
+            }
             var out: [Planned] = []
             for i in impls { for f in chosen { for n in counts {
                 let keep = i == "keepalived" && (keepAddr || compare)
-                out.append(Planned(spec: "\(i):\(f):\(n):\(keep ? 1 : 0)"))
+                out.append(Planned(spec: "\(i):\(f):\(n):\(keep ? 1 : 0):\(nat)"))
             } } }
             return out
         }

@@ -45,4 +45,15 @@ struct HALabReportTests {
         #expect(r.outage == nil)
         #expect(r.phases[0].peersRecovered == 0)
     }
+
+    @Test("The scenario line's sixth field is the number of clients behind NAT (older output has five)")
+    func natPeers() throws {
+        let withNAT = HALabReport.parse(["SCENARIO labctl crash 20 0 4"], advertisementInterval: 1, skew: 0.2)
+        #expect(withNAT.first?.natPeers == 4)
+        #expect(HALabReport.parse(["SCENARIO labctl crash 20 0"], advertisementInterval: 1, skew: 0.2).first?.natPeers == 0)
+        let data = try JSONEncoder().encode(withNAT[0])
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(object["nat_peers"] as? Int == 4)
+        #expect(withNAT[0].text().contains("20 peers (4 behind NAT)"))
+    }
 }

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 
-/// The HA WireGuard lab in one VM boot: labctl's four faults with 20 peers (two rounds each: A
-/// fails, B takes over, A comes back and preempts, twice), one with a single peer, and the
-/// keepalived baselines of the original write-up with and without keep_addr_on_down.
+/// The HA WireGuard lab in one VM boot: labctl's four faults with 20 peers, 4 of them behind a NAT
+/// router (two rounds each: A fails, B takes over, A comes back and preempts, twice), one with a
+/// single peer, and the keepalived baselines of the original write-up with and without
+/// keep_addr_on_down.
 @Suite("HA WireGuard lab (VM)", .serialized)
 struct HAWireGuardLabTests {
     /// The lab's JSON, from one boot shared by every test here.
@@ -12,8 +13,8 @@ struct HAWireGuardLabTests {
             let result = try run(labctlPath, [
             "lab", "ha", "--json", "--rounds", "2", "--memory", "2048",
             "--harness", packageRoot.appendingPathComponent("scripts/vm/run").path,
-            "--scenario", "labctl:wg-down:20", "--scenario", "labctl:link-down:20",
-            "--scenario", "labctl:crash:20", "--scenario", "labctl:stop:20",
+            "--scenario", "labctl:wg-down:20:nat=4", "--scenario", "labctl:link-down:20:nat=4",
+            "--scenario", "labctl:crash:20:nat=4", "--scenario", "labctl:stop:20:nat=4",
             "--scenario", "labctl:wg-down:1",
             "--scenario", "keepalived:wg-down:1:keep-addr", "--scenario", "keepalived:stop:1",
         ])
@@ -49,6 +50,23 @@ struct HAWireGuardLabTests {
         #expect(rounds.count == 4)
         for round in rounds { #expect(round["peers_recovered"] as? Int == peers) }
         if fault == "wg-down" || fault == "stop" { #expect(bound == 1.0) }
+    }
+
+    @Test("Clients behind NAT recover too: each server's endpoint for them is the router's mapping",
+          arguments: ["wg-down", "link-down", "crash", "stop"])
+    func natClientsUseTheMapping(fault: String) throws {
+        let s = try Self.scenario("labctl", fault, peers: 20)
+        #expect(s["nat_peers"] as? Int == 4)
+        let timeline = try #require(s["timeline"] as? [[String: Any]])
+        let endpoints = timeline.compactMap { $0["event"] as? String }.filter { $0.hasPrefix("endpoint of c") }
+        // Two rounds, each on B after the fault and on A after the preempt, for c17…c20.
+        #expect(endpoints.count == 2 * 2 * 4)
+        for e in endpoints {
+            let mapping = try #require(e.split(separator: " ").last.map(String.init), "\(e)")
+            #expect(mapping.hasPrefix("[2001:db8:1::fe]:"), "\(fault): \(e)")
+            let port = Int(mapping.split(separator: ":").last ?? "") ?? 0
+            #expect((20000...29999).contains(port), "\(fault): \(e)")
+        }
     }
 
     @Test("A forged endpoint update (sealed with another key) is refused by the backup")

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The HA WireGuard lab, inside the VM (busybox sh). `labctl lab ha` writes /test/ha.env and reads
 # what this prints:
-#   SCENARIO IMPL FAULT PEERS KEEPADDR     a scenario starts
+#   SCENARIO IMPL FAULT PEERS KEEPADDR NAT a scenario starts
 #   EVENT T WHO TEXT                       a timeline entry (T: seconds since boot)
 #   PHASE T NAME                           fault, restore, end
 #   PROBE … / GAP …                        from `labctl lab probe`, per client
@@ -9,6 +9,10 @@
 # Topology: a bridge on the host side of the VM; namespaces A and B (the servers, eth0
 # 2001:db8:1::3 and ::4, VIP ::2) and c1…cN (clients ::1xx), all with one shared WireGuard identity on
 # the servers: wg1, 2001:db8:2::1/64, port 51800, as in the original write-up.
+# The last NAT clients sit behind a router instead (namespace r: eth0 2001:db8:1::fe on the bridge,
+# lan0 2001:db8:3::1 on a second bridge with those clients at 2001:db8:3::1xx). r masquerades
+# their traffic to ports 20000-29999, so the servers see the NAT mapping as the endpoint, and only
+# packets to that mapping reach the client.
 set -u
 . /test/ha.env
 IP=/usr/sbin/ip
@@ -54,6 +58,7 @@ teardown() {
     sleep 0.2
     for ns in $($IP netns list | cut -d' ' -f1); do $IP netns del "$ns"; done
     $IP link del br0 2>/dev/null
+    $IP link del br1 2>/dev/null
     rm -f $W/*
 }
 
@@ -138,10 +143,49 @@ kill_vrrp() {
     rm -f $W/vrrp.$server.pid
 }
 
+behind_nat() { [ "$1" -gt $((PEERS - NAT)) ]; }
+
+# The NAT router r between the bridge and the NAT clients' own segment (br1).
+nat_router() {
+    $IP link add br1 type bridge
+    $IP link set br1 up
+    $IP netns add r
+    echo r > $LAB/whoami.$(inns r readlink /proc/self/ns/net | tr -dc 0-9)
+    $IP link add v-r type veth peer name eth0 netns r
+    $IP link set v-r master br0 up
+    $IP link add v-r-lan type veth peer name lan0 netns r
+    $IP link set v-r-lan master br1 up
+    inns r sh -c 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
+    for dev in lo eth0 lan0; do inns r $IP link set $dev up; done
+    inns r $IP address add 2001:db8:1::fe/64 dev eth0 nodad
+    inns r $IP address add 2001:db8:3::1/64 dev lan0 nodad
+    inns r nft -f - <<EOF || { echo "lab: the NAT router's nftables rules failed"; exit 1; }
+table ip6 lab_nat {
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "eth0" meta l4proto udp masquerade to :20000-29999
+        oifname "eth0" masquerade
+    }
+}
+EOF
+}
+
+# The endpoint SERVER has for each NAT client: the router's mapping, whether synced or learnt.
+nat_endpoints() {
+    server=$1
+    i=$((PEERS - NAT + 1))
+    while [ $i -le "$PEERS" ]; do
+        e=$(inns "$server" wg show wg1 endpoints 2>/dev/null | awk -v k="$(cat $LAB/c$i.pub)" '$1 == k {print $2}')
+        event "$server" "endpoint of c$i: ${e:-none}"
+        i=$((i + 1))
+    done
+}
+
 setup() {
     $IP link add br0 type bridge
     echo 0 > /sys/class/net/br0/bridge/multicast_snooping
     $IP link set br0 up
+    [ "$NAT" -gt 0 ] && nat_router
     : > $LAB/server.conf
     printf '[Interface]\nPrivateKey = %s\nListenPort = 51800\n' "$(cat $LAB/server.key)" > $LAB/server.conf
     i=1
@@ -154,7 +198,9 @@ setup() {
         $IP netns add $ns
         echo "$ns" > $LAB/whoami.$(inns $ns readlink /proc/self/ns/net | tr -dc 0-9)
         $IP link add v-$ns type veth peer name eth0 netns $ns
-        $IP link set v-$ns master br0 up
+        segment=br0
+        case $ns in c*) behind_nat ${ns#c} && segment=br1 ;; esac
+        $IP link set v-$ns master $segment up
         inns $ns sh -c 'echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad'
         if [ "$KEEPADDR" = 1 ]; then inns $ns sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/keep_addr_on_down'; fi
         inns $ns $IP link set lo up
@@ -167,7 +213,12 @@ setup() {
     vrrp_config B 200 > $LAB/B.conf
     i=1
     while [ $i -le "$PEERS" ]; do
-        inns c$i $IP address add 2001:db8:1::$(hex $i)/64 dev eth0 nodad
+        if behind_nat $i; then
+            inns c$i $IP address add 2001:db8:3::$(hex $i)/64 dev eth0 nodad
+            inns c$i $IP -6 route add default via 2001:db8:3::1
+        else
+            inns c$i $IP address add 2001:db8:1::$(hex $i)/64 dev eth0 nodad
+        fi
         inns c$i $IP link add wg1 type wireguard
         inns c$i wg set wg1 private-key $LAB/c$i.key peer "$(cat $LAB/server.pub)" \
             endpoint '[2001:db8:1::2]:51800' allowed-ips 2001:db8:2::/64
@@ -212,11 +263,12 @@ restore() {
 }
 
 for scenario in $SCENARIOS; do
-    IFS=: read -r IMPL FAULT PEERS KEEPADDR <<EOF
+    IFS=: read -r IMPL FAULT PEERS KEEPADDR NAT <<EOF
 $scenario
 EOF
+    NAT=${NAT:-0}
     teardown
-    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR"
+    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR $NAT"
     setup
     : > $W/timeline
     start_vrrp A
@@ -250,10 +302,12 @@ EOF
         event A "fault $FAULT"
         inject
         sleep "$wait_time"
+        nat_endpoints B
         echo "PHASE $(now) restore"
         event A "restored"
         restore
         sleep "$wait_time"
+        nat_endpoints A
         round=$((round + 1))
     done
     echo "PHASE $(now) end"
