@@ -162,3 +162,66 @@ public struct SelfMap: Sendable, Hashable, Codable {
         }
     }
 }
+
+extension SelfMap {
+    /// Entry addresses as one add and one shift per level, for the self-map itself (`window` nil)
+    /// or for another address space whose root is installed in root slot `window` (PAE: global
+    /// PDEs `window`…`window`+3). That space must use the same self-map index.
+    public struct Addressing: Sendable, Hashable {
+        public let mode: PagingMode
+        /// The slot this addressing goes through.
+        public let slot: Int
+        @usableFromInline let bases: [UInt64]
+        @usableFromInline let shifts: [UInt64]
+        @usableFromInline let entryShift: UInt64
+        @usableFromInline let signShift: UInt64
+        @usableFromInline let regionShift: UInt64
+        @usableFromInline let regionTag: UInt64
+
+        init(map: SelfMap, slot: Int) {
+            let mode = map.mode
+            self.mode = mode
+            self.slot = slot
+            let n = mode.levels
+            shifts = (0...n).map { $0 == 0 ? 0 : UInt64(mode.shift(ofLevel: $0)) }
+            entryShift = mode.entrySize == 4 ? 2 : 3
+            signShift = UInt64(64 - mode.virtualAddressBits)
+            switch mode {
+            case .pae:
+                let region = UInt64(slot) << 21
+                bases = [0, region, region + UInt64(map.index / 512) << 21 + UInt64(map.index % 512) << 12, 0]
+                regionShift = 23
+                regionTag = UInt64(slot) >> 2
+            default:
+                bases = (0...n).map { level in
+                    guard level > 0 else { return 0 }
+                    var base: UInt64 = 0
+                    for position in stride(from: n, to: n - level + 1, by: -1) { base |= UInt64(map.index) << UInt64(mode.shift(ofLevel: position)) }
+                    return base | UInt64(slot) << UInt64(mode.shift(ofLevel: n - level + 1))
+                }
+                regionShift = UInt64(mode.shift(ofLevel: n))
+                regionTag = UInt64(slot)
+            }
+        }
+
+        @inlinable func canonical(_ bits: UInt64) -> UInt64 {
+            mode == .x86_64 || mode == .la57 ? UInt64(bitPattern: Int64(bitPattern: bits << signShift) >> Int64(signShift)) : bits
+        }
+
+        /// The virtual address of the level-`level` entry for significant bits `sig`.
+        @inlinable public func entryAddress(_ sig: UInt64, level: Int) -> UInt64 {
+            canonical(bases[level] &+ ((sig >> shifts[level]) << entryShift))
+        }
+
+        /// The virtual address of the level-`level` table for `sig`.
+        @inlinable public func tableAddress(_ sig: UInt64, level: Int) -> UInt64 {
+            entryAddress(sig, level: level) & ~0xFFF
+        }
+
+        /// Whether `sig` lies in the region this slot maps.
+        @inlinable public func contains(_ sig: UInt64) -> Bool { sig >> regionShift == regionTag }
+    }
+
+    /// Fast entry addressing through the self-map (`slot` nil) or through a window slot.
+    public func addressing(slot: Int? = nil) -> Addressing { Addressing(map: self, slot: slot ?? index) }
+}

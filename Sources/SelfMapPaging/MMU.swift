@@ -1,0 +1,222 @@
+/// What a memory access wants.
+public struct Access: Sendable, Hashable {
+    public var write: Bool
+    public var user: Bool
+    public var execute: Bool
+    public init(write: Bool = false, user: Bool = false, execute: Bool = false) {
+        self.write = write
+        self.user = user
+        self.execute = execute
+    }
+    public static let kernelRead = Access()
+    public static let kernelWrite = Access(write: true)
+}
+
+/// A #PF as the CPU reports it: the faulting address (CR2) and the error code's bits.
+public struct PageFault: Error, Sendable, Hashable, CustomStringConvertible {
+    public let address: UInt64
+    /// Error code bit 0: the page was present and the access broke its protection.
+    public let protectionViolation: Bool
+    public let write: Bool
+    public let user: Bool
+    /// Error code bit 3: a reserved bit was set in an entry.
+    public let reservedBit: Bool
+    public let instructionFetch: Bool
+    /// The level of the entry where the walk stopped.
+    public let level: Int
+
+    public var errorCode: UInt32 {
+        (protectionViolation ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0) | (reservedBit ? 8 : 0) | (instructionFetch ? 16 : 0)
+    }
+
+    public var description: String {
+        let kind = reservedBit ? "reserved bit set" : protectionViolation ? "protection violation" : "not present"
+        return "#PF at 0x\(String(address, radix: 16)) (\(kind), \(write ? "write" : instructionFetch ? "fetch" : "read"), \(user ? "user" : "supervisor"), level \(level), error code 0x\(String(errorCode, radix: 16)))"
+    }
+}
+
+/// A completed translation.
+public struct Translation: Sendable, Hashable, Codable {
+    public let virtualAddress: VirtualAddress
+    public let physicalAddress: UInt64
+    public let pageSize: PageSize
+    /// The level of the leaf entry.
+    public let level: Int
+    /// The leaf entry's flags.
+    public let flags: EntryFlags
+    /// The permissions of all levels combined.
+    public let writable: Bool
+    public let user: Bool
+    public let executable: Bool
+}
+
+/// A direct-mapped TLB of 4 KiB translations. Large pages are cached per 4 KiB piece, so
+/// `invalidate(page:)` drops every piece of the page that contains the address.
+public struct TLB: Sendable {
+    public let capacity: Int
+    @usableFromInline var tags: [UInt64]
+    @usableFromInline var frames: [UInt64]
+    @usableFromInline var info: [UInt16]
+    public internal(set) var hits = 0
+    public internal(set) var misses = 0
+
+    @usableFromInline static let writable: UInt16 = 1, user: UInt16 = 2, executable: UInt16 = 4
+    @usableFromInline static let global: UInt16 = 8, dirty: UInt16 = 16, largeBit: UInt16 = 32
+
+    /// `capacity` must be 0 (no TLB) or a power of two.
+    public init(capacity: Int = 64) {
+        precondition(capacity == 0 || capacity & (capacity - 1) == 0, "TLB capacity is a power of two")
+        self.capacity = capacity
+        tags = Array(repeating: 0, count: capacity)
+        frames = Array(repeating: 0, count: capacity)
+        info = Array(repeating: 0, count: capacity)
+    }
+
+    /// Entries currently valid.
+    public var occupancy: Int { tags.filter { $0 != 0 }.count }
+
+    func slot(ofPage vpn: UInt64) -> Int? {
+        guard capacity > 0 else { return nil }
+        let s = Int(truncatingIfNeeded: vpn) & (capacity - 1)
+        return tags[s] == vpn &+ 1 ? s : nil
+    }
+
+    @usableFromInline mutating func insert(page vpn: UInt64, frame: UInt64, flags: UInt16, pageShift: Int) {
+        guard capacity > 0 else { return }
+        let s = Int(truncatingIfNeeded: vpn) & (capacity - 1)
+        tags[s] = vpn &+ 1
+        frames[s] = frame
+        info[s] = flags | UInt16(pageShift) << 8
+    }
+
+    /// INVLPG: drops the translation of the page (of any size) that contains `va`.
+    public mutating func invalidate(page va: UInt64) {
+        for s in 0..<capacity where tags[s] != 0 {
+            let shift = UInt64(info[s] >> 8)
+            if ((tags[s] - 1) << 12) >> shift == va >> shift { tags[s] = 0 }
+        }
+    }
+
+    /// A CR3 write drops all but global entries; `includingGlobal` is a CR4.PGE toggle.
+    public mutating func flush(includingGlobal: Bool = false) {
+        for s in 0..<capacity where includingGlobal || info[s] & Self.global == 0 { tags[s] = 0 }
+    }
+}
+
+/// The CPU's paging unit: walks the tables in physical memory from CR3, sets accessed and dirty
+/// bits, checks permissions (CR0.WP set) and caches translations in a ``TLB``.
+public struct MMU: Sendable {
+    public let format: EntryFormat
+    public private(set) var cr3: UInt64
+    public var tlb: TLB
+    /// Page walks done (TLB misses and uncached accesses).
+    public internal(set) var walks = 0
+    @usableFromInline let shifts: [UInt64]
+    @usableFromInline let indexMasks: [UInt64]
+    @usableFromInline let reservedTable: [UInt64]
+    @usableFromInline let reservedLeaf: [UInt64]
+    @usableFromInline let significantMask: UInt64
+
+    public init(format: EntryFormat, cr3: UInt64, tlbCapacity: Int = 64) {
+        self.format = format
+        self.cr3 = cr3
+        tlb = TLB(capacity: tlbCapacity)
+        let mode = format.mode
+        shifts = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.shift(ofLevel: $0)) }
+        indexMasks = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.entryCount(atLevel: $0) - 1) }
+        reservedTable = (0...mode.levels).map { $0 == 0 ? 0 : format.reservedMask(level: $0, leaf: false) }
+        reservedLeaf = (0...mode.levels).map { $0 == 0 ? 0 : format.reservedMask(level: $0, leaf: true) }
+        significantMask = (1 << UInt64(mode.virtualAddressBits)) - 1
+    }
+
+    /// Loads CR3, which flushes the non-global TLB entries.
+    public mutating func load(cr3 value: UInt64) {
+        cr3 = value
+        tlb.flush()
+    }
+
+    /// Translates `va` for `access`, through the TLB, walking and setting A/D bits on a miss.
+    public mutating func translate(_ va: UInt64, _ access: Access, memory: inout PhysicalMemory) -> Result<UInt64, PageFault> {
+        let vpn = va >> 12
+        if let s = tlb.slot(ofPage: vpn) {
+            let i = tlb.info[s]
+            let allowed = (!access.write || i & TLB.writable != 0) && (!access.user || i & TLB.user != 0)
+                && (!access.execute || i & TLB.executable != 0)
+            if allowed && (!access.write || i & TLB.dirty != 0) {
+                tlb.hits &+= 1
+                return .success(tlb.frames[s] | (va & 0xFFF))
+            }
+        }
+        if tlb.capacity > 0 { tlb.misses &+= 1 }
+        return walk(va, access, memory: &memory).map { $0.physicalAddress }
+    }
+
+    /// The result of a walk: where it ended and the leaf entry.
+    public struct Walk: Sendable {
+        public let physicalAddress: UInt64
+        public let level: Int
+        public let leaf: UInt64
+        public let writable: Bool
+        public let user: Bool
+        public let executable: Bool
+    }
+
+    /// A full page walk (no TLB lookup); fills the TLB on success.
+    public mutating func walk(_ va: UInt64, _ access: Access, memory: inout PhysicalMemory) -> Result<Walk, PageFault> {
+        walks &+= 1
+        let mode = format.mode
+        let sig = va & significantMask
+        let wide = mode != .i386
+        var level = mode.levels
+        var table: UInt64 = switch mode {
+        case .i386: cr3 & 0xFFFF_F000
+        case .pae: cr3 & 0xFFFF_FFE0
+        case .x86_64, .la57: cr3 & 0x000F_FFFF_FFFF_F000
+        }
+        var writable = true, user = true, executable = true
+        func fault(_ protection: Bool, reserved: Bool = false) -> Result<Walk, PageFault> {
+            .failure(PageFault(address: va, protectionViolation: protection, write: access.write, user: access.user,
+                               reservedBit: reserved, instructionFetch: access.execute, level: level))
+        }
+        while true {
+            let entryAddress = table &+ ((sig >> shifts[level]) & indexMasks[level]) &* (wide ? 8 : 4)
+            var raw = wide ? memory.read64(entryAddress) : UInt64(memory.read32(entryAddress))
+            if raw & 1 == 0 { return fault(false) }
+            let leaf = format.isLeaf(raw, level: level)
+            if raw & (leaf ? reservedLeaf[level] : reservedTable[level]) != 0 { return fault(true, reserved: true) }
+            let pdpte = mode == .pae && level == 3
+            if !pdpte {
+                writable = writable && raw & 2 != 0
+                user = user && raw & 4 != 0
+                executable = executable && raw >> 63 == 0
+            }
+            if leaf {
+                if (access.write && !writable) || (access.user && !user) || (access.execute && !executable) { return fault(true) }
+                let updated = raw | EntryFlags.accessed.rawValue | (access.write ? EntryFlags.dirty.rawValue : 0)
+                if updated != raw { raw = updated; store(raw, at: entryAddress, wide: wide, memory: &memory) }
+                let base = format.address(of: raw, level: level, leaf: true)
+                let size = level == 1 ? 0xFFF : (PageSize.at(level: level, in: mode)?.bytes ?? 0x1000) - 1
+                let pa = base | (sig & size)
+                var flags: UInt16 = 0
+                if writable { flags |= TLB.writable }
+                if user { flags |= TLB.user }
+                if executable { flags |= TLB.executable }
+                if raw & EntryFlags.global.rawValue != 0 { flags |= TLB.global }
+                if raw & EntryFlags.dirty.rawValue != 0 { flags |= TLB.dirty }
+                let pageShift = level == 1 ? 12 : Int(PageSize.at(level: level, in: mode)!.bytes.trailingZeroBitCount)
+                tlb.insert(page: va >> 12, frame: pa & ~0xFFF, flags: flags, pageShift: pageShift)
+                return .success(Walk(physicalAddress: pa, level: level, leaf: raw, writable: writable, user: user, executable: executable))
+            }
+            if !pdpte && raw & EntryFlags.accessed.rawValue == 0 {
+                raw |= EntryFlags.accessed.rawValue
+                store(raw, at: entryAddress, wide: wide, memory: &memory)
+            }
+            table = format.address(of: raw, level: level, leaf: false)
+            level -= 1
+        }
+    }
+
+    func store(_ raw: UInt64, at pa: UInt64, wide: Bool, memory: inout PhysicalMemory) {
+        if wide { memory.write64(pa, raw) } else { memory.write32(pa, UInt32(truncatingIfNeeded: raw)) }
+    }
+}
