@@ -7,9 +7,10 @@ import Glibc
 /// The data goes to a new `0600` file beside the target, which is then renamed over it, so a
 /// reader never sees a partial file and an existing file's looser mode is not inherited.
 enum SecretFile {
-    static func write(_ bytes: [UInt8], to path: String) throws {
+    /// `permissions` can open the file up where nothing in it is secret (a boot image).
+    static func write(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o600) throws {
         let temporary = path + ".labctl-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         guard fd >= 0 else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
         var written = 0
         var failure: Int32 = 0
