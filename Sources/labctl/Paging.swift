@@ -13,7 +13,7 @@ struct Paging: ParsableCommand {
               labctl paging addresses --mode pae --json
               labctl paging walk 0xFFFF800000001000 --mode x86_64
             """,
-        subcommands: [Addresses.self, Walk.self, Image.self]
+        subcommands: [Addresses.self, Walk.self, Image.self, Bench.self]
     )
 
     struct ModeOptions: ParsableArguments {

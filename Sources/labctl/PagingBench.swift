@@ -1,0 +1,164 @@
+import ArgumentParser
+import SelfMapPaging
+
+extension Paging {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "bench",
+            abstract: "Time translate, map/unmap and fork through the self-map, beside the direct walker.",
+            discussion: """
+                translate: random addresses over mapped pages, through the self-map with the TLB model,
+                without it, and by the direct walker (physical reads only); the ratio is self-map/direct.
+                map/unmap: PAGES consecutive 4 KiB pages, top-down and fault-driven table creation.
+                fork: a FORK-MiB address space of demand-paged data, eager and copy-on-write, then kill.
+                Build with -c release for meaningful figures.
+
+                Example:
+                  swift build -c release --product labctl && .build/release/labctl paging bench --mode x86_64
+                """)
+
+        @Option(help: "Paging mode.")
+        var mode: PagingMode = .x86_64
+
+        @Option(help: "Pages to map and unmap.")
+        var pages = 1_000_000
+
+        @Option(help: "Random translations per variant.")
+        var lookups = 1_000_000
+
+        @Option(name: .customLong("fork-mib"), help: "Size of the address space to fork, in MiB.")
+        var forkMiB = 1024
+
+        @OptionGroup var output: OutputOptions
+
+        struct Report: Encodable {
+            var mode: PagingMode
+            var translateSelfMapTLBNs: Double
+            var translateSelfMapNoTLBNs: Double
+            var translateDirectNs: Double
+            var selfMapOverDirect: Double
+            var mapPagesPerSecond: Double
+            var mapOnFaultPagesPerSecond: Double
+            var unmapPagesPerSecond: Double
+            var tableBytesPerPage: Double
+            var hostBytesPerPage: Double
+            var forkEagerMs: Double
+            var forkCopyOnWriteMs: Double
+            var killEagerMs: Double
+            var killCopyOnWriteMs: Double
+        }
+
+        func run() throws {
+            guard pages > 0, lookups > 0, forkMiB > 0 else { throw LabError("--pages, --lookups and --fork-mib must be positive") }
+            let report: Report
+            do { report = try measure() } catch let error as PagingError { throw LabError("\(error)") }
+            try output.emit(report) { print(report.text) }
+        }
+
+        func measure() throws -> Report {
+            let clock = ContinuousClock()
+            func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+            let base: UInt64 = 0x4000_0000 & (mode == .i386 || mode == .pae ? 0x7FFF_FFFF : ~0)
+            let span = UInt64(min(pages, mode == .i386 || mode == .pae ? 0x30000 : pages))
+            let tableFrames = Int(span / 256) + 64
+
+            // map / unmap
+            var machine = try Machine(mode: mode, frameCount: tableFrames + 16)
+            let before = machine.frames.accounting
+            var start = clock.now
+            for k in 0..<span { try machine.map(base + k << 12, to: (k & 0xFFFFF) << 12, flags: [.writable, .user]) }
+            let mapTime = seconds(clock.now - start)
+            let tables = machine.frames.accounting.tables - before.tables
+            let host = machine.memory.hostBytes
+
+            // translate: the same random addresses for each variant
+            var rng = SplitMix(seed: 1)
+            let addresses = (0..<lookups).map { _ in base + (rng.next() % span) << 12 | (rng.next() & 0xFF8) }
+            var sink: UInt64 = 0
+            start = clock.now
+            for va in addresses { sink &+= try machine.translate(va)?.physicalAddress ?? 0 }
+            let withTLB = seconds(clock.now - start)
+            let walker = machine.directWalker
+            let root = machine.current.root.address
+            start = clock.now
+            for va in addresses { sink &+= try walker.translate(root: root, va)?.physicalAddress ?? 0 }
+            let direct = seconds(clock.now - start)
+            var uncached = try Machine(mode: mode, frameCount: tableFrames + 16, tlbCapacity: 0)
+            for k in 0..<span { try uncached.map(base + k << 12, to: (k & 0xFFFFF) << 12, flags: [.writable, .user]) }
+            start = clock.now
+            for va in addresses { sink &+= try uncached.translate(va)?.physicalAddress ?? 0 }
+            let withoutTLB = seconds(clock.now - start)
+
+            start = clock.now
+            for k in 0..<span { try machine.unmap(base + k << 12) }
+            let unmapTime = seconds(clock.now - start)
+
+            var faulting = try Machine(mode: mode, frameCount: tableFrames + 16)
+            start = clock.now
+            for k in 0..<span { try faulting.map(base + k << 12, to: (k & 0xFFFFF) << 12, flags: [.writable, .user], tables: .onFault) }
+            let onFaultTime = seconds(clock.now - start)
+
+            // fork of a demand-paged address space
+            let forkPages = UInt64(forkMiB) << 8
+            let limit = mode == .i386 || mode == .pae ? UInt64(0xB000_0000) : UInt64(1) << 40
+            guard forkPages << 12 < limit - base else { throw LabError("--fork-mib \(forkMiB) does not fit user space") }
+            var parent = try Machine(mode: mode, frameCount: Int(forkPages) * 2 + Int(forkPages / 256) * 2 + 256)
+            for k in 0..<forkPages { try parent.touch(base + k << 12, Access(write: true, user: true)) }
+            var timings: [Double] = []
+            for strategy in [ForkStrategy.eager, .copyOnWrite] {
+                start = clock.now
+                let child = try parent.fork(strategy)
+                timings.append(seconds(clock.now - start))
+                start = clock.now
+                try parent.kill(child)
+                timings.append(seconds(clock.now - start))
+            }
+            if sink == 42 { print("") }    // keeps the loops from being optimised away
+            let n = Double(lookups)
+            return Report(
+                mode: mode,
+                translateSelfMapTLBNs: withTLB / n * 1e9, translateSelfMapNoTLBNs: withoutTLB / n * 1e9, translateDirectNs: direct / n * 1e9,
+                selfMapOverDirect: withTLB / direct,
+                mapPagesPerSecond: Double(span) / mapTime, mapOnFaultPagesPerSecond: Double(span) / onFaultTime,
+                unmapPagesPerSecond: Double(span) / unmapTime,
+                tableBytesPerPage: Double(tables * 4096) / Double(span), hostBytesPerPage: Double(host) / Double(span),
+                forkEagerMs: timings[0] * 1000, forkCopyOnWriteMs: timings[2] * 1000,
+                killEagerMs: timings[1] * 1000, killCopyOnWriteMs: timings[3] * 1000)
+        }
+    }
+}
+
+extension Paging.Bench.Report {
+    var text: String {
+        func f(_ v: Double, _ digits: Int = 1) -> String {
+            let scale = (0..<digits).reduce(1.0) { r, _ in r * 10 }
+            return String((v * scale).rounded() / scale)
+        }
+        return """
+            mode \(mode.rawValue)
+            translate, self-map with TLB     \(f(translateSelfMapTLBNs)) ns/op
+            translate, self-map without TLB  \(f(translateSelfMapNoTLBNs)) ns/op
+            translate, direct walker         \(f(translateDirectNs)) ns/op
+            self-map (TLB) / direct          \(f(selfMapOverDirect, 2))×
+            map, top-down                    \(f(mapPagesPerSecond, 0)) pages/s
+            map, fault-driven                \(f(mapOnFaultPagesPerSecond, 0)) pages/s
+            unmap (freeing tables)           \(f(unmapPagesPerSecond, 0)) pages/s
+            tables per mapped page           \(f(tableBytesPerPage, 2)) bytes (simulator: \(f(hostBytesPerPage, 2)) host bytes)
+            fork, eager                      \(f(forkEagerMs)) ms (kill \(f(killEagerMs)) ms)
+            fork, copy-on-write              \(f(forkCopyOnWriteMs)) ms (kill \(f(killCopyOnWriteMs)) ms)
+            """
+    }
+}
+
+/// A small deterministic generator for the benchmark's addresses.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
