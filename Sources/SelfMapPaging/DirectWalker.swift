@@ -26,8 +26,7 @@ public struct DirectWalker: Sendable {
         var steps: [Step] = []
         var table = mode == .pae ? root & ~0x1F : root & ~0xFFF
         for level in stride(from: mode.levels, through: 1, by: -1) {
-            let low = 12 + (1..<level).reduce(0) { $0 + mode.indexBits(atLevel: $1) }
-            let index = Int((bits >> UInt64(low)) % UInt64(mode.entryCount(atLevel: level)))
+            let index = Int((bits >> UInt64(mode.shift(ofLevel: level))) % UInt64(mode.entryCount(atLevel: level)))
             let address = table + UInt64(index * mode.entrySize)
             let raw = mode.entrySize == 4 ? UInt64(memory.read32(address)) : memory.read64(address)
             steps.append(Step(level: level, index: index, entryAddress: address, raw: raw))

@@ -194,17 +194,15 @@ public struct MMU: Sendable {
                 if (access.write && !writable) || (access.user && !user) || (access.execute && !executable) { return fault(true) }
                 let updated = raw | EntryFlags.accessed.rawValue | (access.write ? EntryFlags.dirty.rawValue : 0)
                 if updated != raw { raw = updated; store(raw, at: entryAddress, wide: wide, memory: &memory) }
-                let base = format.address(of: raw, level: level, leaf: true)
-                let size = level == 1 ? 0xFFF : (PageSize.at(level: level, in: mode)?.bytes ?? 0x1000) - 1
-                let pa = base | (sig & size)
+                // A leaf at `level` maps a page as large as that level's index shift.
+                let pa = format.address(of: raw, level: level, leaf: true) | (sig & ((1 << shifts[level]) - 1))
                 var flags: UInt16 = 0
                 if writable { flags |= TLB.writable }
                 if user { flags |= TLB.user }
                 if executable { flags |= TLB.executable }
                 if raw & EntryFlags.global.rawValue != 0 { flags |= TLB.global }
                 if raw & EntryFlags.dirty.rawValue != 0 { flags |= TLB.dirty }
-                let pageShift = level == 1 ? 12 : Int(PageSize.at(level: level, in: mode)!.bytes.trailingZeroBitCount)
-                tlb.insert(page: va >> 12, frame: pa & ~0xFFF, flags: flags, pageShift: pageShift)
+                tlb.insert(page: va >> 12, frame: pa & ~0xFFF, flags: flags, pageShift: Int(shifts[level]))
                 return .success(Walk(physicalAddress: pa, level: level, leaf: raw, writable: writable, user: user, executable: executable))
             }
             if !pdpte && raw & EntryFlags.accessed.rawValue == 0 {

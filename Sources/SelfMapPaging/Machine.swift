@@ -51,6 +51,8 @@ public struct Machine: Sendable {
     @usableFromInline let window: SelfMap.Addressing
     @usableFromInline let top: Int
     @usableFromInline let topCount: Int
+    /// The lowest address bit that indexes the top level the self-map reaches (PAE: the PDs).
+    let topShift: UInt64
     @usableFromInline let wide: Bool
     let scratch: UInt64
 
@@ -73,8 +75,8 @@ public struct Machine: Sendable {
         top = mode == .pae ? 2 : mode.levels
         topCount = slots
         wide = mode != .i386
-        let regionBits = UInt64(mode == .pae ? 21 : mode.shift(ofLevel: mode.levels))
-        scratch = (UInt64(min(selfMap.index, slot)) << regionBits) - 0x1000
+        topShift = UInt64(mode.shift(ofLevel: top))
+        scratch = (UInt64(min(selfMap.index, slot)) << topShift) - 0x1000
         guard frameCount >= 8 else { throw .invalidConfiguration("a machine needs at least 8 frames") }
         guard base + UInt64(frameCount) << 12 <= format.addressLimit(level: 1, leaf: false) else {
             throw .invalidConfiguration("RAM must end below the \(mode.rawValue) table address limit")
@@ -173,10 +175,12 @@ public struct Machine: Sendable {
 
     // MARK: Fault handling
 
-    /// Loads with faults handled: missing tables on the way to a self-mapped address are created.
-    mutating func loadEntryCreatingTables(at va: UInt64, tableFlags: EntryFlags) throws(PagingError) -> UInt64 {
+    /// Runs `access` to the self-mapped address `va`, letting the fault handler create each
+    /// missing table on the way and retrying.
+    mutating func creatingTables<T>(at va: UInt64, tableFlags: EntryFlags,
+                                    _ access: (inout Machine) throws(PagingError) -> T) throws(PagingError) -> T {
         for _ in 0...mode.levels {
-            do { return try loadEntry(at: va) } catch {
+            do { return try access(&self) } catch {
                 guard case .pageFault(let fault) = error else { throw error }
                 try createMissingTable(fault, tableFlags: tableFlags)
             }
@@ -184,14 +188,13 @@ public struct Machine: Sendable {
         throw .invalidConfiguration("fault handling did not converge at \(VirtualAddress(va))")
     }
 
+    /// Loads with faults handled: missing tables on the way to a self-mapped address are created.
+    mutating func loadEntryCreatingTables(at va: UInt64, tableFlags: EntryFlags) throws(PagingError) -> UInt64 {
+        try creatingTables(at: va, tableFlags: tableFlags) { (m) throws(PagingError) in try m.loadEntry(at: va) }
+    }
+
     mutating func storeEntryCreatingTables(_ raw: UInt64, at va: UInt64, tableFlags: EntryFlags) throws(PagingError) {
-        for _ in 0...mode.levels {
-            do { return try storeEntry(raw, at: va) } catch {
-                guard case .pageFault(let fault) = error else { throw error }
-                try createMissingTable(fault, tableFlags: tableFlags)
-            }
-        }
-        throw .invalidConfiguration("fault handling did not converge at \(VirtualAddress(va))")
+        try creatingTables(at: va, tableFlags: tableFlags) { (m) throws(PagingError) in try m.storeEntry(raw, at: va) }
     }
 
     /// The page-fault handler's table path: the fault hit the self-map region, so the table at
@@ -208,31 +211,48 @@ public struct Machine: Sendable {
 
     // MARK: Operations
 
-    /// Translates `va` the way the kernel does: reads each level's entry through the self-map.
-    public mutating func translate(_ va: UInt64) throws(PagingError) -> Translation? {
-        let sig = try significant(va)
-        var level = top
+    /// The leaf entry for `va`, found top-down through the self-map, with the permissions of
+    /// every level combined; nil when some level is not present.
+    struct Leaf {
+        var level: Int
+        /// The entry's self-mapped address.
+        var at: UInt64
+        var raw: UInt64
         var writable = true, user = true, executable = true
+    }
+
+    mutating func findLeaf(_ va: UInt64, sig: UInt64) throws(PagingError) -> Leaf? {
+        var found = Leaf(level: top, at: 0, raw: 0)
         while true {
-            let raw = try loadEntry(at: own.entryAddress(sig, level: level))
+            found.at = own.entryAddress(sig, level: found.level)
+            found.raw = try loadEntry(at: found.at)
+            let raw = found.raw, level = found.level
             if raw & 1 == 0 { return nil }
             let leaf = format.isLeaf(raw, level: level)
             if raw & format.reservedMask(level: level, leaf: leaf) != 0 {
                 throw .reservedBitSet(VirtualAddress(va), level: level, entry: raw)
             }
-            writable = writable && raw & 2 != 0
-            user = user && raw & 4 != 0
-            executable = executable && raw >> 63 == 0
-            if leaf {
-                let size = PageSize.at(level: level, in: mode) ?? .size4KiB
-                return Translation(
-                    virtualAddress: VirtualAddress(va),
-                    physicalAddress: format.address(of: raw, level: level, leaf: true) | (sig & (size.bytes - 1)),
-                    pageSize: size, level: level, flags: format.flags(of: raw, level: level, leaf: true),
-                    writable: writable, user: user, executable: executable)
-            }
-            level -= 1
+            found.writable = found.writable && raw & 2 != 0
+            found.user = found.user && raw & 4 != 0
+            found.executable = found.executable && raw >> 63 == 0
+            if leaf { return found }
+            found.level -= 1
         }
+    }
+
+    func translation(_ va: UInt64, sig: UInt64, _ leaf: Leaf) -> Translation {
+        let size = PageSize.at(level: leaf.level, in: mode) ?? .size4KiB
+        return Translation(
+            virtualAddress: VirtualAddress(va),
+            physicalAddress: format.address(of: leaf.raw, level: leaf.level, leaf: true) | (sig & (size.bytes - 1)),
+            pageSize: size, level: leaf.level, flags: format.flags(of: leaf.raw, level: leaf.level, leaf: true),
+            writable: leaf.writable, user: leaf.user, executable: leaf.executable)
+    }
+
+    /// Translates `va` the way the kernel does: reads each level's entry through the self-map.
+    public mutating func translate(_ va: UInt64) throws(PagingError) -> Translation? {
+        let sig = try significant(va)
+        return try findLeaf(va, sig: sig).map { translation(va, sig: sig, $0) }
     }
 
     /// Maps the page at `va` to `pa`. `flags` need not include `.present`.
@@ -286,18 +306,10 @@ public struct Machine: Sendable {
         try storeEntry(leafRaw, at: entryVA)
     }
 
-    /// The leaf entry for `va`, found top-down: (level, its self-mapped address, its value).
+    /// The leaf entry for `va`: (level, its self-mapped address, its value); not mapped is an error.
     mutating func leafEntry(_ va: UInt64, sig: UInt64) throws(PagingError) -> (level: Int, at: UInt64, raw: UInt64) {
-        var level = top
-        while true {
-            let at = own.entryAddress(sig, level: level)
-            let raw = try loadEntry(at: at)
-            if raw & 1 == 0 { throw .notMapped(VirtualAddress(va)) }
-            let leaf = format.isLeaf(raw, level: level)
-            if raw & format.reservedMask(level: level, leaf: leaf) != 0 { throw .reservedBitSet(VirtualAddress(va), level: level, entry: raw) }
-            if leaf { return (level, at, raw) }
-            level -= 1
-        }
+        guard let leaf = try findLeaf(va, sig: sig) else { throw .notMapped(VirtualAddress(va)) }
+        return (leaf.level, leaf.at, leaf.raw)
     }
 
     /// Unmaps the page that starts at `va` and frees every table that becomes empty. Returns
@@ -306,10 +318,9 @@ public struct Machine: Sendable {
     public mutating func unmap(_ va: UInt64) throws(PagingError) -> Translation {
         let sig = try significant(va)
         guard !isReservedRegion(sig) else { throw .selfMapRegion(VirtualAddress(va)) }
-        guard let translation = try translate(va) else { throw .notMapped(VirtualAddress(va)) }
-        let level = translation.level
-        let at = own.entryAddress(sig, level: level)
-        let raw = try loadEntry(at: at)
+        guard let leaf = try findLeaf(va, sig: sig) else { throw .notMapped(VirtualAddress(va)) }
+        let translation = translation(va, sig: sig, leaf)
+        let (level, at, raw) = (leaf.level, leaf.at, leaf.raw)
         guard va & (translation.pageSize.bytes - 1) == 0 else { throw .misaligned(va, translation.pageSize) }
         try storeEntry(0, at: at)
         invalidate(va)
@@ -423,12 +434,9 @@ public struct Machine: Sendable {
     }
 
     /// The root slots of user space: entries below the kernel base (PAE: global PDE numbers).
-    var userSlots: Range<Int> {
-        let shift = UInt64(mode == .pae ? 21 : mode.shift(ofLevel: top))
-        return 0..<Int(kernelBase >> shift)
-    }
+    var userSlots: Range<Int> { 0..<Int(kernelBase >> topShift) }
 
-    func topSig(_ slot: Int) -> UInt64 { UInt64(slot) << UInt64(mode == .pae ? 21 : mode.shift(ofLevel: top)) }
+    func topSig(_ slot: Int) -> UInt64 { UInt64(slot) << topShift }
 
     func isSpecialSlot(_ slot: Int) -> Bool {
         let step = mode == .pae ? 4 : 1
