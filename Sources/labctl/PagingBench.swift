@@ -72,7 +72,7 @@ extension Paging {
             let host = machine.memory.hostBytes
 
             // translate: the same random addresses for each variant
-            var rng = SplitMix(seed: 1)
+            var rng = SplitMix64(seed: 1)
             let addresses = (0..<lookups).map { _ in base + (rng.next() % span) << 12 | (rng.next() & 0xFF8) }
             var sink: UInt64 = 0
             start = clock.now
@@ -147,18 +147,5 @@ extension Paging.Bench.Report {
             fork, eager                      \(f(forkEagerMs)) ms (kill \(f(killEagerMs)) ms)
             fork, copy-on-write              \(f(forkCopyOnWriteMs)) ms (kill \(f(killCopyOnWriteMs)) ms)
             """
-    }
-}
-
-/// A small deterministic generator for the benchmark's addresses.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
