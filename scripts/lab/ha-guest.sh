@@ -173,9 +173,10 @@ EOF
 # The endpoint SERVER has for each NAT client: the router's mapping, whether synced or learnt.
 nat_endpoints() {
     server=$1
+    inns "$server" wg show wg1 endpoints > $W/endpoints 2>/dev/null
     i=$((PEERS - NAT + 1))
     while [ $i -le "$PEERS" ]; do
-        e=$(inns "$server" wg show wg1 endpoints 2>/dev/null | awk -v k="$(cat $LAB/c$i.pub)" '$1 == k {print $2}')
+        e=$(awk -v k="$(cat $LAB/c$i.pub)" '$1 == k {print $2}' $W/endpoints)
         event "$server" "endpoint of c$i: ${e:-none}"
         i=$((i + 1))
     done
