@@ -26,6 +26,8 @@ echo 'root:x:0:' > /etc/group
 now() { cut -d' ' -f1 /proc/uptime; }
 event() { echo "EVENT $(now) $*"; }
 inns() { ns=$1; shift; $IP netns exec "$ns" "$@"; }
+# A setup step that must work: a half-built topology would show up as a tunnel that never works.
+must() { "$@" || { echo "lab: '$*' failed"; exit 1; }; }
 hex() { printf '%x' $((0x100 + $1)); }
 
 umask 077
@@ -56,6 +58,9 @@ teardown() {
     for f in $W/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
     killall -9 keepalived labctl 2>/dev/null
     sleep 0.2
+    # The host ends of the veths first: deleting one removes its peer at once, while a deleted
+    # namespace (and the veth names it holds) goes away only when the kernel gets to it.
+    for link in $(ls /sys/class/net | grep '^v-'); do $IP link del "$link" 2>/dev/null; done
     for ns in $($IP netns list | cut -d' ' -f1); do $IP netns del "$ns"; done
     $IP link del br0 2>/dev/null
     $IP link del br1 2>/dev/null
@@ -65,9 +70,9 @@ teardown() {
 # wg1 as wg-quick leaves it: key, port, peers, address, up.
 wg_up() {
     server=$1
-    inns "$server" $IP link add wg1 type wireguard
+    must inns "$server" $IP link add wg1 type wireguard
     inns "$server" wg setconf wg1 $LAB/server.conf
-    inns "$server" $IP address add 2001:db8:2::1/64 dev wg1
+    must inns "$server" $IP address add 2001:db8:2::1/64 dev wg1
     inns "$server" $IP link set wg1 up
 }
 
@@ -147,18 +152,18 @@ behind_nat() { [ "$1" -gt $((PEERS - NAT)) ]; }
 
 # The NAT router r between the bridge and the NAT clients' own segment (br1).
 nat_router() {
-    $IP link add br1 type bridge
+    must $IP link add br1 type bridge
     $IP link set br1 up
-    $IP netns add r
+    must $IP netns add r
     echo r > $LAB/whoami.$(inns r readlink /proc/self/ns/net | tr -dc 0-9)
-    $IP link add v-r type veth peer name eth0 netns r
-    $IP link set v-r master br0 up
-    $IP link add v-r-lan type veth peer name lan0 netns r
-    $IP link set v-r-lan master br1 up
+    must $IP link add v-r type veth peer name eth0 netns r
+    must $IP link set v-r master br0 up
+    must $IP link add v-r-lan type veth peer name lan0 netns r
+    must $IP link set v-r-lan master br1 up
     inns r sh -c 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
     for dev in lo eth0 lan0; do inns r $IP link set $dev up; done
-    inns r $IP address add 2001:db8:1::fe/64 dev eth0 nodad
-    inns r $IP address add 2001:db8:3::1/64 dev lan0 nodad
+    must inns r $IP address add 2001:db8:1::fe/64 dev eth0 nodad
+    must inns r $IP address add 2001:db8:3::1/64 dev lan0 nodad
     inns r nft -f - <<EOF || { echo "lab: the NAT router's nftables rules failed"; exit 1; }
 table ip6 lab_nat {
     chain postrouting {
@@ -183,7 +188,7 @@ nat_endpoints() {
 }
 
 setup() {
-    $IP link add br0 type bridge
+    must $IP link add br0 type bridge
     echo 0 > /sys/class/net/br0/bridge/multicast_snooping
     $IP link set br0 up
     [ "$NAT" -gt 0 ] && nat_router
@@ -196,34 +201,34 @@ setup() {
         i=$((i + 1))
     done
     for ns in A B $(i=1; while [ $i -le "$PEERS" ]; do echo c$i; i=$((i + 1)); done); do
-        $IP netns add $ns
+        must $IP netns add $ns
         echo "$ns" > $LAB/whoami.$(inns $ns readlink /proc/self/ns/net | tr -dc 0-9)
-        $IP link add v-$ns type veth peer name eth0 netns $ns
+        must $IP link add v-$ns type veth peer name eth0 netns $ns
         segment=br0
         case $ns in c*) behind_nat ${ns#c} && segment=br1 ;; esac
-        $IP link set v-$ns master $segment up
+        must $IP link set v-$ns master $segment up
         inns $ns sh -c 'echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad'
         if [ "$KEEPADDR" = 1 ]; then inns $ns sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/keep_addr_on_down'; fi
         inns $ns $IP link set lo up
         inns $ns $IP link set eth0 up
     done
-    inns A $IP address add 2001:db8:1::3/64 dev eth0 nodad
-    inns B $IP address add 2001:db8:1::4/64 dev eth0 nodad
+    must inns A $IP address add 2001:db8:1::3/64 dev eth0 nodad
+    must inns B $IP address add 2001:db8:1::4/64 dev eth0 nodad
     for server in A B; do wg_up $server; done
     vrrp_config A 250 > $LAB/A.conf
     vrrp_config B 200 > $LAB/B.conf
     i=1
     while [ $i -le "$PEERS" ]; do
         if behind_nat $i; then
-            inns c$i $IP address add 2001:db8:3::$(hex $i)/64 dev eth0 nodad
-            inns c$i $IP -6 route add default via 2001:db8:3::1
+            must inns c$i $IP address add 2001:db8:3::$(hex $i)/64 dev eth0 nodad
+            must inns c$i $IP -6 route add default via 2001:db8:3::1
         else
-            inns c$i $IP address add 2001:db8:1::$(hex $i)/64 dev eth0 nodad
+            must inns c$i $IP address add 2001:db8:1::$(hex $i)/64 dev eth0 nodad
         fi
-        inns c$i $IP link add wg1 type wireguard
+        must inns c$i $IP link add wg1 type wireguard
         inns c$i wg set wg1 private-key $LAB/c$i.key peer "$(cat $LAB/server.pub)" \
             endpoint '[2001:db8:1::2]:51800' allowed-ips 2001:db8:2::/64
-        inns c$i $IP address add 2001:db8:2::$(hex $i)/64 dev wg1
+        must inns c$i $IP address add 2001:db8:2::$(hex $i)/64 dev wg1
         inns c$i $IP link set wg1 up
         i=$((i + 1))
     done
