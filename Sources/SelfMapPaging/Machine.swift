@@ -136,7 +136,12 @@ public struct Machine: Sendable {
 
     /// INVLPG, unless this kernel forgets it (see ``invalidatesTLB``).
     public mutating func invalidate(_ va: UInt64) {
-        if invalidatesTLB { mmu.tlb.invalidate(page: va) }
+        if invalidatesTLB { invalidatePage(va) }
+    }
+
+    /// INVLPG: drops the TLB entry for the page holding `va`.
+    public mutating func invalidatePage(_ va: UInt64) {
+        mmu.tlb.invalidate(page: va)
     }
 
     /// The kernel's TLB flush after it changes the window (skipped when it forgets invalidations).
@@ -255,13 +260,23 @@ public struct Machine: Sendable {
         return try findLeaf(va, sig: sig).map { translation(va, sig: sig, $0) }
     }
 
-    /// Maps the page at `va` to `pa`. `flags` need not include `.present`.
+    /// Maps the page at `va` to `pa`, memory outside the RAM the frame allocator manages (a
+    /// device, firmware, the boot image). `flags` need not include `.present`.
     public mutating func map(_ va: UInt64, to pa: UInt64, size: PageSize = .size4KiB, flags: EntryFlags = [.writable],
                              tables: TableCreation = .topDown) throws(PagingError) {
+        try install(va, to: pa, size: size, flags: flags, tables: tables, allocatedFrame: false)
+    }
+
+    /// `map`; `allocatedFrame` lets the kernel map a frame it allocated (RAM) to itself.
+    mutating func install(_ va: UInt64, to pa: UInt64, size: PageSize = .size4KiB, flags: EntryFlags,
+                          tables: TableCreation = .topDown, allocatedFrame: Bool) throws(PagingError) {
         guard let leafLevel = size.level(in: mode) else { throw .unsupportedPageSize(size, mode) }
         guard va & (size.bytes - 1) == 0 else { throw .misaligned(va, size) }
         guard pa & (size.bytes - 1) == 0 else { throw .misaligned(pa, size) }
         guard pa < format.addressLimit(level: leafLevel, leaf: true) else { throw .physicalAddressTooWide(pa) }
+        // RAM belongs to the frame allocator: a page mapped into it by address could later be
+        // handed out as a table. Programs get RAM through demand paging (touch).
+        guard allocatedFrame || pa + size.bytes <= memory.base || pa >= memory.end else { throw .managedMemory(pa) }
         if let problem = format.validate(flags) { throw .invalidFlags(problem) }
         if flags.rawValue & ~allowedFlagBits(leafLevel: leafLevel) != 0 { throw .invalidFlags("bits 0x\(String(flags.rawValue & ~allowedFlagBits(leafLevel: leafLevel), radix: 16)) hold the address") }
         let sig = try significant(va)
@@ -462,7 +477,7 @@ public struct Machine: Sendable {
 
     /// Maps `frame` at the kernel's scratch page for the duration of `body` (PAE fork only).
     mutating func withScratch(_ frame: Frame, _ body: (inout Machine, UInt64) throws(PagingError) -> Void) throws(PagingError) {
-        try map(scratch, to: frame.address, flags: [.writable])
+        try install(scratch, to: frame.address, flags: [.writable], allocatedFrame: true)
         try body(&self, scratch)
         let at = own.entryAddress(scratch, level: 1)
         try storeEntry(0, at: at)
@@ -470,14 +485,36 @@ public struct Machine: Sendable {
     }
 
     /// Creates a child of the current address space: kernel space shared, user space copied.
+    /// A fork that fails (out of frames) frees whatever of the child it had built.
     public mutating func fork(_ strategy: ForkStrategy) throws(PagingError) -> AddressSpace {
+        var built: [Frame] = []
+        var windowOpen = false
+        do {
+            return try fork(strategy, built: &built, windowOpen: &windowOpen)
+        } catch {
+            if windowOpen {
+                // The child's tables are consistent at every step: each present entry points to
+                // a table or a page that is accounted for.
+                for slot in userSlots where !isSpecialSlot(slot) { try? freeEntry(level: top, sig: topSig(slot)) }
+                try? closeWindow()
+            }
+            for frame in built { frames.release(frame) }
+            throw error
+        }
+    }
+
+    mutating func fork(_ strategy: ForkStrategy, built: inout [Frame], windowOpen: inout Bool) throws(PagingError) -> AddressSpace {
         let child: AddressSpace
         var selfFlags: EntryFlags = [.present, .writable]
         if format.noExecuteEnabled { selfFlags.insert(.noExecute) }
         if mode == .pae {
             let pdpt = try allocateTable()
+            built.append(pdpt)
             var pds: [Frame] = []
-            for _ in 0..<4 { pds.append(try allocateTable()) }
+            for _ in 0..<4 {
+                pds.append(try allocateTable())
+                built.append(pds[pds.count - 1])
+            }
             child = AddressSpace(root: pdpt, directories: pds)
             try withScratch(pdpt) { (m, va) throws(PagingError) in
                 try m.zeroTable(at: va)
@@ -501,10 +538,13 @@ public struct Machine: Sendable {
                 }
             }
             try openWindow(child)
+            windowOpen = true
         } else {
             let root = try allocateTable()
+            built.append(root)
             child = AddressSpace(root: root, directories: [])
             try openWindow(child)
+            windowOpen = true
             let childRoot = window.tableAddress(0, level: top)
             try zeroTable(at: childRoot)
             for slot in userSlots.upperBound..<topCount where !isSpecialSlot(slot) {

@@ -11,6 +11,8 @@ public enum PagingError: Error, Sendable, Hashable, CustomStringConvertible {
     case unsupportedPageSize(PageSize, PagingMode)
     case invalidFlags(String)
     case physicalAddressTooWide(UInt64)
+    /// `map` named physical memory that the frame allocator manages.
+    case managedMemory(UInt64)
     /// The address lies in the self-map or the fork window, which only the kernel manages.
     case selfMapRegion(VirtualAddress)
     /// A fault the kernel could not resolve.
@@ -32,6 +34,7 @@ public enum PagingError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unsupportedPageSize(let size, let mode): "\(mode.rawValue) has no \(size) pages"
         case .invalidFlags(let why): "invalid flags: \(why)"
         case .physicalAddressTooWide(let pa): "physical address 0x\(String(pa, radix: 16, uppercase: true)) is too wide for this entry"
+        case .managedMemory(let pa): "physical address 0x\(String(pa, radix: 16, uppercase: true)) lies in the RAM the frame allocator manages; map memory outside it, or touch an address to demand-page RAM"
         case .selfMapRegion(let va): "\(va) lies in the self-map or fork window region"
         case .pageFault(let fault): "unresolved \(fault)"
         case .addressSpaceInUse: "the address space is the current one"

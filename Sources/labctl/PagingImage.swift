@@ -14,10 +14,11 @@ extension Paging {
                   (qemu) gva2gpa 0xFFFFFFFFFFFFF000
 
                 Each --map is VA=PA[:FLAGS], FLAGS joined by | from P RW US PWT PCD A D G NX COW and a
-                page size 4K (default), 2M, 4M or 1G.
+                page size 4K (default), 2M, 4M or 1G. PA must lie outside the simulated RAM
+                (0x200000-0x1200000), which belongs to the frame allocator.
 
                 Examples:
-                  labctl paging image --mode x86_64 --map 0x400000=0x800000:RW|US -o guest.elf
+                  labctl paging image --mode x86_64 --map 0x400000=0xFEE00000:RW|US -o guest.elf
                   labctl paging image --mode pae --map 0x40000000=0x80000000:RW|2M -o guest.elf
                 """)
 
@@ -57,20 +58,11 @@ struct MapSpec {
         virtualAddress = va
         physicalAddress = pa
         guard right.count == 2 else { return }
-        var names: [String] = []
-        for token in right[1].split(whereSeparator: { $0 == "|" || $0 == "," }).map({ $0.uppercased() }) {
-            switch token {
-            case "4K": size = .size4KiB
-            case "2M": size = .size2MiB
-            case "4M": size = .size4MiB
-            case "1G": size = .size1GiB
-            default: names.append(token)
-            }
+        guard let parsed = EntryFlags.parse(flagsAndSize: right[1]) else {
+            throw LabError("--map '\(text)': unknown flag in '\(right[1])' (known: \(EntryFlags.names.map(\.1).joined(separator: " ")), and one of 4K 2M 4M 1G)")
         }
-        guard let parsed = EntryFlags(names: names.joined(separator: "|")) else {
-            throw LabError("--map '\(text)': unknown flag in '\(right[1])' (known: \(EntryFlags.names.map(\.1).joined(separator: " ")), 4K 2M 4M 1G)")
-        }
-        flags = parsed
+        flags = parsed.flags ?? flags
+        size = parsed.size ?? size
     }
 
     func apply(to machine: inout Machine) throws {

@@ -27,7 +27,7 @@ struct MachineTests {
         while mapped.count < 300 {
             let va = Self.userAddress(mode, &rng)
             guard mapped[va] == nil else { continue }
-            let pa = (rng.next() % (1 << 31)) & ~0xFFF
+            let pa = (rng.next() % (1 << 30) | 1 << 30) & ~0xFFF    // above RAM
             try m.map(va, to: pa, flags: [.writable, .user], tables: tables)
             mapped[va] = pa
         }
@@ -62,7 +62,7 @@ struct MachineTests {
         #expect(!sizes.isEmpty)
         for (k, size) in sizes.enumerated() {
             let va = size.bytes * UInt64(k + 1)
-            let pa = size.bytes * 3
+            let pa = size.bytes * 3 + 0x4000_0000    // above RAM
             try m.map(va, to: pa, size: size, flags: [.writable, .user])
             let t = try #require(try m.translate(va + 0x1234))
             #expect(t.pageSize == size && t.physicalAddress == pa + 0x1234)
@@ -238,6 +238,35 @@ struct MachineTests {
             m.flushTLB()
             #expect(try m.touch(0x40_5010) == 0xB010)
         }
+    }
+
+    @Test("A fork that runs out of frames part way frees what it built", arguments: modes, ForkStrategy.allCases)
+    func failedForkLeavesNothing(mode: PagingMode, strategy: ForkStrategy) throws {
+        func parent(frames: Int) throws -> Machine {
+            var m = try Machine(mode: mode, frameCount: frames)
+            for k in 0..<3 { try m.touch(UInt64(k + 1) << 22, Access(write: true, user: true)) }
+            return m
+        }
+        let free = try parent(frames: 64).frames.accounting.free
+        // Every frame count from "no frame for the child's root" up to the one that suffices.
+        var failures = 0
+        for spare in 0...24 where 64 - free + spare >= 8 {
+            var m = try parent(frames: 64 - free + spare)
+            let before = m.frames.accounting
+            do {
+                let child = try m.fork(strategy)
+                try m.kill(child)
+                break
+            } catch PagingError.outOfFrames {
+                failures += 1
+                #expect(m.spaces.count == 1)
+            }
+            // The scratch page table PAE's fork makes stays: it belongs to the kernel.
+            #expect(m.frames.accounting.tables - before.tables <= (mode == .pae ? 1 : 0), "\(spare) spare frames")
+            #expect(m.frames.accounting.data == before.data, "\(spare) spare frames")
+            #expect(m.audit().isClean, "\(spare) spare frames: \(m.audit().problems)")
+        }
+        #expect(failures >= 2)
     }
 
     @Test("A second self-map slot can be chosen; a bad window slot is refused")
