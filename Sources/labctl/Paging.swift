@@ -6,14 +6,15 @@ extension PagingMode: ExpressibleByArgument {}
 struct Paging: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paging",
-        abstract: "x86 self-referencing page tables: addresses and walks.",
+        abstract: "x86 self-referencing page tables: addresses, walks, a simulated kernel, QEMU images and benchmarks.",
         discussion: """
             Examples:
               labctl paging addresses --mode x86_64
               labctl paging addresses --mode pae --json
               labctl paging walk 0xFFFF800000001000 --mode x86_64
+              labctl paging sim Examples/paging/fork.sim
             """,
-        subcommands: [Addresses.self, Walk.self, Image.self, Bench.self]
+        subcommands: [Addresses.self, Walk.self, Sim.self, Image.self, Bench.self]
     )
 
     struct ModeOptions: ParsableArguments {

@@ -75,6 +75,34 @@ import Testing
         ])
     }
 
+    @Test func simRunsAScriptAndPrintsTheAccounting() throws {
+        let script = packageRoot.appendingPathComponent("Examples/paging/fork.sim").path
+        let text = try labctl("paging", "sim", script)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("kill child") && text.stdout.hasSuffix("audit: clean\n"))
+        let r = try labctl("paging", "sim", script, "--json")
+        let root = try #require(try json(r.stdout) as? [String: Any])
+        let steps = try #require(root["steps"] as? [[String: Any]])
+        #expect(steps.count == 15 && root["audit"] as? String == "clean" && root["addressSpaces"] as? [String] == ["init"])
+        let last = try #require(root["accounting"] as? [String: Any])
+        #expect(last["total"] as? Int == 512 && last["shared"] as? Int == 0)
+    }
+
+    @Test func simErrorsNameTheFileAndLine() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("labctl-sim-\(getpid()).sim").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        for (text, expected) in [("map 0x1000 0xE0000000\nmap 0x1000 0xE0000000\n", "\(file):2: map 0x1000 0xE0000000: 0x1000 is already mapped"),
+                                 ("\nmap 0x1000 RW\n", "\(file):2: 'RW' is not a physical address")] {
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            let r = try run(labctlPath, ["paging", "sim", file])
+            #expect(r.status != 0)
+            #expect(r.stderr.hasPrefix("labctl: error: \(expected)"), "\(r.stderr)")
+            #expect(r.stderr.filter { $0 == "\n" }.count == 1)
+        }
+        let stdin = try labctl("paging", "sim", "-", "--mode", "i386", input: "translate 0xC0000000 expect unmapped\n")
+        #expect(stdin.status == 0 && stdin.stdout.hasPrefix("<stdin>: i386"))
+    }
+
     @Test(arguments: ["i386", "pae", "x86_64", "la57"])
     func addressesTextForEveryMode(mode: String) throws {
         let r = try labctl("paging", "addresses", "--mode", mode)
