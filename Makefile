@@ -25,7 +25,7 @@ kernel: deps
 build: deps
 	$(SWIFT) build --build-tests
 
-FUZZ_TARGETS := cpuinfo meminfo images tar wgconfig netlink uapi wgsync vrrp keepalived pcap
+FUZZ_TARGETS := cpuinfo meminfo images tar wgconfig netlink uapi wgsync vrrp keepalived pcap pagingsim
 FUZZ_SECONDS ?= 20
 
 ## Every parser's libFuzzer target, for a bounded time each, over its corpus in Fuzz/corpus.
