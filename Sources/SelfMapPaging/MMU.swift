@@ -52,11 +52,22 @@ public struct Translation: Sendable, Hashable, Codable {
 
 /// A direct-mapped TLB of 4 KiB translations. Large pages are cached per 4 KiB piece, so
 /// `invalidate(page:)` drops every piece of the page that contains the address.
+/// A data TLB: `capacity` translations in sets of four ways (as x86 L1 DTLBs are), least
+/// recently used out first. Large pages take one entry, tagged by their 4 KiB page number.
 public struct TLB: Sendable {
     public let capacity: Int
-    @usableFromInline var tags: [UInt64]
-    @usableFromInline var frames: [UInt64]
-    @usableFromInline var info: [UInt16]
+    /// Ways per set: 4, or the capacity when it is smaller.
+    public let ways: Int
+    /// One cached translation; `tag` is the page number + 1 (0: empty).
+    @usableFromInline struct Entry: Sendable {
+        @usableFromInline var tag: UInt64
+        @usableFromInline var frame: UInt64
+        @usableFromInline var info: UInt16
+        @usableFromInline var lastUse: UInt32
+    }
+    @usableFromInline var entries: [Entry]
+    @usableFromInline let setMask: Int
+    @usableFromInline var clock: UInt32 = 0
     public internal(set) var hits = 0
     public internal(set) var misses = 0
 
@@ -67,39 +78,50 @@ public struct TLB: Sendable {
     public init(capacity: Int = 64) {
         precondition(capacity == 0 || capacity & (capacity - 1) == 0, "TLB capacity is a power of two")
         self.capacity = capacity
-        tags = Array(repeating: 0, count: capacity)
-        frames = Array(repeating: 0, count: capacity)
-        info = Array(repeating: 0, count: capacity)
+        ways = min(4, capacity)
+        setMask = capacity == 0 ? 0 : capacity / ways - 1
+        entries = Array(repeating: Entry(tag: 0, frame: 0, info: 0, lastUse: 0), count: capacity)
     }
 
     /// Entries currently valid.
-    public var occupancy: Int { tags.filter { $0 != 0 }.count }
+    public var occupancy: Int { entries.filter { $0.tag != 0 }.count }
 
-    func slot(ofPage vpn: UInt64) -> Int? {
+    /// The slot caching page `vpn`, if any.
+    @usableFromInline func slot(ofPage vpn: UInt64) -> Int? {
         guard capacity > 0 else { return nil }
-        let s = Int(truncatingIfNeeded: vpn) & (capacity - 1)
-        return tags[s] == vpn &+ 1 ? s : nil
+        let first = (Int(truncatingIfNeeded: vpn) & setMask) &* ways
+        for s in first..<(first &+ ways) where entries[s].tag == vpn &+ 1 { return s }
+        return nil
+    }
+
+    @usableFromInline mutating func touch(_ slot: Int) {
+        clock &+= 1
+        entries[slot].lastUse = clock
     }
 
     @usableFromInline mutating func insert(page vpn: UInt64, frame: UInt64, flags: UInt16, pageShift: Int) {
         guard capacity > 0 else { return }
-        let s = Int(truncatingIfNeeded: vpn) & (capacity - 1)
-        tags[s] = vpn &+ 1
-        frames[s] = frame
-        info[s] = flags | UInt16(pageShift) << 8
+        let first = (Int(truncatingIfNeeded: vpn) & setMask) &* ways
+        var victim = first
+        for s in first..<(first &+ ways) {
+            if entries[s].tag == vpn &+ 1 || entries[s].tag == 0 { victim = s; break }
+            if entries[s].lastUse &- clock < entries[victim].lastUse &- clock { victim = s }
+        }
+        clock &+= 1
+        entries[victim] = Entry(tag: vpn &+ 1, frame: frame, info: flags | UInt16(pageShift) << 8, lastUse: clock)
     }
 
     /// INVLPG: drops the translation of the page (of any size) that contains `va`.
     public mutating func invalidate(page va: UInt64) {
-        for s in 0..<capacity where tags[s] != 0 {
-            let shift = UInt64(info[s] >> 8)
-            if ((tags[s] - 1) << 12) >> shift == va >> shift { tags[s] = 0 }
+        for s in 0..<capacity where entries[s].tag != 0 {
+            let shift = UInt64(entries[s].info >> 8)
+            if ((entries[s].tag - 1) << 12) >> shift == va >> shift { entries[s].tag = 0 }
         }
     }
 
     /// A CR3 write drops all but global entries; `includingGlobal` is a CR4.PGE toggle.
     public mutating func flush(includingGlobal: Bool = false) {
-        for s in 0..<capacity where includingGlobal || info[s] & Self.global == 0 { tags[s] = 0 }
+        for s in 0..<capacity where includingGlobal || entries[s].info & Self.global == 0 { entries[s].tag = 0 }
     }
 }
 
@@ -139,12 +161,14 @@ public struct MMU: Sendable {
     public mutating func translate(_ va: UInt64, _ access: Access, memory: inout PhysicalMemory) -> Result<UInt64, PageFault> {
         let vpn = va >> 12
         if let s = tlb.slot(ofPage: vpn) {
-            let i = tlb.info[s]
+            let entry = tlb.entries[s]
+            let i = entry.info
             let allowed = (!access.write || i & TLB.writable != 0) && (!access.user || i & TLB.user != 0)
                 && (!access.execute || i & TLB.executable != 0)
             if allowed && (!access.write || i & TLB.dirty != 0) {
                 tlb.hits &+= 1
-                return .success(tlb.frames[s] | (va & 0xFFF))
+                tlb.touch(s)
+                return .success(entry.frame | (va & 0xFFF))
             }
         }
         if tlb.capacity > 0 { tlb.misses &+= 1 }

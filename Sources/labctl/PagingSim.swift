@@ -32,7 +32,7 @@ extension Paging {
         @Option(help: "Frames of simulated RAM (4 KiB each, from 0x200000).")
         var frames = 4096
 
-        @Option(help: "TLB entries (0: no TLB).")
+        @Option(help: "TLB entries, 4-way set associative (0: no TLB).")
         var tlb = 64
 
         @OptionGroup var output: OutputOptions
@@ -46,6 +46,11 @@ extension Paging {
             let accounting: FrameAccounting
             let addressSpaces: [String]
             let audit: String
+        }
+
+        func validate() throws {
+            guard tlb >= 0, tlb & (tlb &- 1) == 0, tlb <= 4096 else { throw ValidationError("--tlb must be 0 or a power of two up to 4096") }
+            guard (8...SimulationScript.maximumFrames).contains(frames) else { throw ValidationError("--frames must be in 8...\(SimulationScript.maximumFrames)") }
         }
 
         func run() throws {

@@ -227,7 +227,7 @@ struct MachineTests {
         for invalidates in [true, false] {
             var m = try Machine(mode: mode)
             m.invalidatesTLB = invalidates
-            // TLB slot 5: no table access of these operations shares it in a 64-entry direct-mapped TLB.
+            // TLB set 5: the table pages these operations touch fall in other sets of the 4-way TLB.
             try m.map(0x40_5000, to: 0xA000, flags: [.writable, .user])
             #expect(try m.touch(0x40_5010) == 0xA010)           // now cached
             try m.unmap(0x40_5000)

@@ -70,6 +70,7 @@ struct SimulationScriptTests {
         ("map 0x1000 0x2000\nmode i386", "s.sim:2: 'mode' must come before the first operation"),
         ("mode sparc", "s.sim:1: unknown mode 'sparc'"),
         ("frames 4", "s.sim:1: '4' is not a number of frames in 8...4194304"),
+        ("tlb 48", "s.sim:1: a TLB holds a power of two of entries, not 48"),
         ("! frames 16", "s.sim:1: '!' applies to operations, not to 'frames'"),
         ("!", "s.sim:1: '!' needs a command after it"),
         ("fork a/b", "s.sim:1: 'a/b' is not a name"),
