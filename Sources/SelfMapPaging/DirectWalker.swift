@@ -4,9 +4,16 @@ public struct DirectWalker: Sendable {
     public let format: EntryFormat
     public let memory: PhysicalMemory
 
+    /// Index shift and mask by level (index 0 unused).
+    let shifts: [UInt64]
+    let indexMasks: [UInt64]
+
     public init(format: EntryFormat, memory: PhysicalMemory) {
         self.format = format
         self.memory = memory
+        let mode = format.mode
+        shifts = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.shift(ofLevel: $0)) }
+        indexMasks = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.entryCount(atLevel: $0) - 1) }
     }
 
     /// One table entry on the way to a translation.
@@ -38,24 +45,38 @@ public struct DirectWalker: Sendable {
     }
 
     /// The translation of `va` in the address space rooted at `root`, nil when it is not mapped.
+    /// (The same walk as ``steps(root:_:)``, without building the path.)
     public func translate(root: UInt64, _ va: UInt64) throws(PagingError) -> Translation? {
-        let path = steps(root: root, va)
-        guard let last = path.last, last.raw & 1 != 0 else { return nil }
-        let leaf = format.isLeaf(last.raw, level: last.level)
-        guard last.raw & format.reservedMask(level: last.level, leaf: leaf) == 0 else {
-            throw .reservedBitSet(VirtualAddress(va), level: last.level, entry: last.raw)
+        let mode = format.mode
+        let bits = va & ((1 << UInt64(mode.virtualAddressBits)) - 1)
+        var table = mode == .pae ? root & ~0x1F : root & ~0xFFF
+        var writable = true, user = true, executable = true
+        for level in stride(from: mode.levels, through: 1, by: -1) {
+            let index = (bits >> shifts[level]) & indexMasks[level]
+            let address = table + index * UInt64(mode.entrySize)
+            let raw = mode.entrySize == 4 ? UInt64(memory.read32(address)) : memory.read64(address)
+            guard raw & 1 != 0 else { return nil }
+            let leaf = format.isLeaf(raw, level: level)
+            guard raw & format.reservedMask(level: level, leaf: leaf) == 0 else {
+                throw .reservedBitSet(VirtualAddress(va), level: level, entry: raw)
+            }
+            // PAE's PDPTEs carry no permissions.
+            if !(mode == .pae && level == 3) {
+                writable = writable && raw & 2 != 0
+                user = user && raw & 4 != 0
+                executable = executable && raw >> 63 == 0
+            }
+            if leaf {
+                let size = PageSize(rawValue: 1 << shifts[level]) ?? .size4KiB
+                return Translation(
+                    virtualAddress: VirtualAddress(va),
+                    physicalAddress: format.address(of: raw, level: level, leaf: true) + (va & (size.bytes - 1)),
+                    pageSize: size, level: level, flags: format.flags(of: raw, level: level, leaf: true),
+                    writable: writable, user: user, executable: executable)
+            }
+            table = format.address(of: raw, level: level, leaf: false)
         }
-        guard leaf else { return nil }
-        let size = PageSize.at(level: last.level, in: format.mode) ?? .size4KiB
-        let permissions = path.filter { !(format.mode == .pae && $0.level == 3) }
-        return Translation(
-            virtualAddress: VirtualAddress(va),
-            physicalAddress: format.address(of: last.raw, level: last.level, leaf: true) + (va & (size.bytes - 1)),
-            pageSize: size, level: last.level,
-            flags: format.flags(of: last.raw, level: last.level, leaf: true),
-            writable: permissions.allSatisfy { $0.raw & 2 != 0 },
-            user: permissions.allSatisfy { $0.raw & 4 != 0 },
-            executable: permissions.allSatisfy { $0.raw >> 63 == 0 })
+        return nil
     }
 
     /// Every table frame and every leaf reachable from `root`, skipping the entries `skip` says to

@@ -246,7 +246,7 @@ public struct Machine: Sendable {
     }
 
     func translation(_ va: UInt64, sig: UInt64, _ leaf: Leaf) -> Translation {
-        let size = PageSize.at(level: leaf.level, in: mode) ?? .size4KiB
+        let size = PageSize(rawValue: 1 << mmu.shifts[leaf.level]) ?? .size4KiB
         return Translation(
             virtualAddress: VirtualAddress(va),
             physicalAddress: format.address(of: leaf.raw, level: leaf.level, leaf: true) | (sig & (size.bytes - 1)),

@@ -98,16 +98,31 @@ public struct EntryFormat: Sendable, Hashable {
     /// EFER.NXE; without it bit 63 is reserved in PAE and long mode.
     public let noExecuteEnabled: Bool
 
+    /// Bit `level` set: entries at that level can map a large page.
+    @usableFromInline let largePageLevels: UInt8
+    /// Reserved bits by level (index 0 unused), for table pointers and for leaves.
+    @usableFromInline let reservedTableMasks: [UInt64]
+    @usableFromInline let reservedLeafMasks: [UInt64]
+    /// The address bits of a table pointer (not i386).
+    let tableAddressMask: UInt64
+
     public init(mode: PagingMode, physicalAddressBits: Int = 40, noExecuteEnabled: Bool = true) {
         precondition((32...52).contains(physicalAddressBits))
         self.mode = mode
         self.physicalAddressBits = physicalAddressBits
         self.noExecuteEnabled = noExecuteEnabled && mode != .i386
+        largePageLevels = (2...mode.levels).reduce(0) { bits, level in
+            PageSize.at(level: level, in: mode) == nil ? bits : bits | 1 << UInt8(level)
+        }
+        tableAddressMask = Self.bits(physicalAddressBits - 1, 12)
+        let nx = self.noExecuteEnabled
+        reservedTableMasks = (0...mode.levels).map { Self.reservedBits(mode, physicalAddressBits, nx, level: $0, leaf: false) }
+        reservedLeafMasks = (0...mode.levels).map { Self.reservedBits(mode, physicalAddressBits, nx, level: $0, leaf: true) }
     }
 
-    /// The highest level whose entries can map a page directly.
-    public func allowsLargePage(atLevel level: Int) -> Bool {
-        PageSize.at(level: level, in: mode) != nil && level > 1
+    /// Whether entries at `level` can map a page directly.
+    @inlinable public func allowsLargePage(atLevel level: Int) -> Bool {
+        largePageLevels >> UInt8(truncatingIfNeeded: level) & 1 != 0
     }
 
     /// Whether `raw` at `level` maps a page rather than pointing to a table.
@@ -122,8 +137,12 @@ public struct EntryFormat: Sendable, Hashable {
     }
 
     /// The reserved bits of an entry at `level` (a leaf if `leaf`).
-    public func reservedMask(level: Int, leaf: Bool) -> UInt64 {
-        let m = physicalAddressBits
+    @inlinable public func reservedMask(level: Int, leaf: Bool) -> UInt64 {
+        leaf ? reservedLeafMasks[level] : reservedTableMasks[level]
+    }
+
+    static func reservedBits(_ mode: PagingMode, _ m: Int, _ noExecuteEnabled: Bool, level: Int, leaf: Bool) -> UInt64 {
+        guard level > 0 else { return 0 }
         switch mode {
         case .i386:
             // 4 MiB pages with PSE-36: bits 20:13 hold physical address bits 39:32.
@@ -153,9 +172,9 @@ public struct EntryFormat: Sendable, Hashable {
             guard leaf && level == 2 else { return low }
             return (raw & 0xFFC0_0000) | ((raw >> 13) & 0xFF) << 32
         case .pae, .x86_64, .la57:
-            let all = Self.bits(physicalAddressBits - 1, 12) & raw
+            let all = tableAddressMask & raw
             guard leaf && level > 1 else { return all }
-            return all & ~(UInt64(PageSize.at(level: level, in: mode)!.bytes) - 1)
+            return all & ~((1 << UInt64(mode.shift(ofLevel: level))) - 1)
         }
     }
 

@@ -69,6 +69,9 @@ public struct PhysicalMemory: Sendable {
         guard contains(pa) else { return nil }
         let frame = Int((pa - base) >> 12)
         if slots[frame] < 0 {
+            // Reserve room for every frame up front (up to 4 GiB of address space; the host backs
+            // only what is written), so that growing never copies all the frames written so far.
+            if words.capacity == 0 { words.reserveCapacity(min(frameCount, 1 << 20) * 512) }
             slots[frame] = Int32(words.count / 512)
             words.append(contentsOf: repeatElement(0, count: 512))
         }
@@ -79,8 +82,9 @@ public struct PhysicalMemory: Sendable {
     public mutating func zero(_ frame: Frame) {
         let s = slot(of: frame.address)
         guard s >= 0 else { return }
-        let start = Int(s) * 512
-        for i in start..<(start + 512) { words[i] = 0 }
+        words.withUnsafeMutableBufferPointer { buffer in
+            buffer.extracting(Int(s) * 512..<Int(s) * 512 + 512).update(repeating: 0)
+        }
     }
 
     /// Copies the contents of one managed frame to another.
@@ -89,7 +93,9 @@ public struct PhysicalMemory: Sendable {
         if s < 0 { zero(destination); return }
         guard let d = materialize(destination.address) else { return }
         let from = Int(s) * 512, to = d * 512
-        for i in 0..<512 { words[to + i] = words[from + i] }
+        words.withUnsafeMutableBufferPointer { buffer in
+            _ = buffer.extracting(to..<to + 512).update(fromContentsOf: UnsafeBufferPointer(rebasing: buffer[from..<from + 512]))
+        }
     }
 
     /// Frames that hold some non-zero byte, in address order (for images and audits).
