@@ -10,7 +10,7 @@ extension Paging {
                 translate: random addresses over mapped pages, through the self-map with the TLB model,
                 without it, and by the direct walker (physical reads only); the ratio is self-map/direct.
                 map/unmap: PAGES consecutive 4 KiB pages, top-down and fault-driven table creation.
-                fork: a FORK-MiB address space of demand-paged data, eager and copy-on-write, then kill.
+                fork: a FORK-MiB address space of demand-paged data (every page written), eager and copy-on-write, then kill.
                 Build with -c release for meaningful figures.
 
                 Example:
@@ -31,12 +31,22 @@ extension Paging {
 
         @OptionGroup var output: OutputOptions
 
+        /// ns per translation of one address set by the three translators.
+        struct TranslateTimes: Encodable {
+            var selfMapTLBNs: Double
+            var selfMapNoTLBNs: Double
+            var directNs: Double
+            /// Self-map with the TLB over the direct walker.
+            var selfMapOverDirect: Double
+            var tlbHitRate: Double
+        }
+
         struct Report: Encodable {
             var mode: PagingMode
-            var translateSelfMapTLBNs: Double
-            var translateSelfMapNoTLBNs: Double
-            var translateDirectNs: Double
-            var selfMapOverDirect: Double
+            /// Random addresses over every mapped page.
+            var translateRandom: TranslateTimes
+            /// Random addresses within 512 pages.
+            var translateNearby: TranslateTimes
             var mapPagesPerSecond: Double
             var mapOnFaultPagesPerSecond: Double
             var unmapPagesPerSecond: Double
@@ -53,6 +63,44 @@ extension Paging {
             let report: Report
             do { report = try measure() } catch let error as PagingError { throw LabError("\(error)") }
             try output.emit(report) { print(report.text) }
+        }
+
+        /// Times the self-map (with and without the TLB) and the direct walker on `addresses`.
+        /// After one warm-up pass (which also sets every accessed bit, so no pass writes memory),
+        /// the three alternate in chunks, in rotating order, so that each sees the same caches.
+        func timeTranslations(_ addresses: [UInt64], _ machine: inout Machine, _ uncached: inout Machine) throws -> TranslateTimes {
+            let clock = ContinuousClock()
+            var sink: UInt64 = 0
+            for va in addresses {
+                sink &+= try machine.translate(va)?.physicalAddress ?? 0
+                sink &+= try uncached.translate(va)?.physicalAddress ?? 0
+            }
+            let walker = machine.directWalker
+            let root = machine.current.root.address
+            let (hits, misses) = (machine.mmu.tlb.hits, machine.mmu.tlb.misses)
+            var totals = [Duration](repeating: .zero, count: 3)
+            let chunk = 4096
+            for (n, first) in stride(from: 0, to: addresses.count, by: chunk).enumerated() {
+                let part = addresses[first..<min(first + chunk, addresses.count)]
+                for k in 0..<3 {
+                    let variant = (k + n) % 3
+                    let start = clock.now
+                    switch variant {
+                    case 0: for va in part { sink &+= try machine.translate(va)?.physicalAddress ?? 0 }
+                    case 1: for va in part { sink &+= try uncached.translate(va)?.physicalAddress ?? 0 }
+                    default: for va in part { sink &+= try walker.translate(root: root, va)?.physicalAddress ?? 0 }
+                    }
+                    totals[variant] += clock.now - start
+                }
+            }
+            if sink == 42 { print("") }    // keeps the loops from being optimised away
+            func ns(_ d: Duration) -> Double {
+                (Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) * 1e-9) / Double(addresses.count)
+            }
+            let lookups = Double(machine.mmu.tlb.hits - hits + machine.mmu.tlb.misses - misses)
+            return TranslateTimes(selfMapTLBNs: ns(totals[0]), selfMapNoTLBNs: ns(totals[1]), directNs: ns(totals[2]),
+                                  selfMapOverDirect: ns(totals[0]) / ns(totals[2]),
+                                  tlbHitRate: lookups > 0 ? Double(machine.mmu.tlb.hits - hits) / lookups : 0)
         }
 
         func measure() throws -> Report {
@@ -72,23 +120,15 @@ extension Paging {
             let tables = machine.frames.accounting.tables - before.tables
             let host = machine.memory.hostBytes
 
-            // translate: the same random addresses for each variant
-            var rng = SplitMix64(seed: 1)
-            let addresses = (0..<lookups).map { _ in base + (rng.next() % span) << 12 | (rng.next() & 0xFF8) }
-            var sink: UInt64 = 0
-            start = clock.now
-            for va in addresses { sink &+= try machine.translate(va)?.physicalAddress ?? 0 }
-            let withTLB = seconds(clock.now - start)
-            let walker = machine.directWalker
-            let root = machine.current.root.address
-            start = clock.now
-            for va in addresses { sink &+= try walker.translate(root: root, va)?.physicalAddress ?? 0 }
-            let direct = seconds(clock.now - start)
+            // translate: the same addresses for each variant, random over every mapped page and
+            // random within one 2 MiB stretch (TLB-friendly)
             var uncached = try Machine(mode: mode, frameCount: tableFrames + 16, tlbCapacity: 0)
             for k in 0..<span { try uncached.map(base + k << 12, to: device + (k & 0x3FFFF) << 12, flags: [.writable, .user]) }
-            start = clock.now
-            for va in addresses { sink &+= try uncached.translate(va)?.physicalAddress ?? 0 }
-            let withoutTLB = seconds(clock.now - start)
+            var rng = SplitMix64(seed: 1)
+            let spread = (0..<lookups).map { _ in base + (rng.next() % span) << 12 | (rng.next() & 0xFF8) }
+            let local = (0..<lookups).map { _ in base + (rng.next() % min(span, 512)) << 12 | (rng.next() & 0xFF8) }
+            let random = try timeTranslations(spread, &machine, &uncached)
+            let nearby = try timeTranslations(local, &machine, &uncached)
 
             start = clock.now
             for k in 0..<span { try machine.unmap(base + k << 12) }
@@ -104,7 +144,8 @@ extension Paging {
             let limit = mode == .i386 || mode == .pae ? UInt64(0xB000_0000) : UInt64(1) << 40
             guard forkPages << 12 < limit - base else { throw LabError("--fork-mib \(forkMiB) does not fit user space") }
             var parent = try Machine(mode: mode, frameCount: Int(forkPages) * 2 + Int(forkPages / 256) * 2 + 256)
-            for k in 0..<forkPages { try parent.touch(base + k << 12, Access(write: true, user: true)) }
+            // A word in every page, so that each page holds data the eager fork must copy.
+            for k in 0..<forkPages { try parent.store(k + 1, at: base + k << 12) }
             var timings: [Double] = []
             for strategy in [ForkStrategy.eager, .copyOnWrite] {
                 start = clock.now
@@ -114,12 +155,8 @@ extension Paging {
                 try parent.kill(child)
                 timings.append(seconds(clock.now - start))
             }
-            if sink == 42 { print("") }    // keeps the loops from being optimised away
-            let n = Double(lookups)
             return Report(
-                mode: mode,
-                translateSelfMapTLBNs: withTLB / n * 1e9, translateSelfMapNoTLBNs: withoutTLB / n * 1e9, translateDirectNs: direct / n * 1e9,
-                selfMapOverDirect: withTLB / direct,
+                mode: mode, translateRandom: random, translateNearby: nearby,
                 mapPagesPerSecond: Double(span) / mapTime, mapOnFaultPagesPerSecond: Double(span) / onFaultTime,
                 unmapPagesPerSecond: Double(span) / unmapTime,
                 tableBytesPerPage: Double(tables * 4096) / Double(span), hostBytesPerPage: Double(host) / Double(span),
@@ -135,12 +172,15 @@ extension Paging.Bench.Report {
             let scale = (0..<digits).reduce(1.0) { r, _ in r * 10 }
             return String((v * scale).rounded() / scale)
         }
+        func pad(_ text: String) -> String { String(repeating: " ", count: max(0, 10 - text.count)) + text }
         return """
             mode \(mode.rawValue)
-            translate, self-map with TLB     \(f(translateSelfMapTLBNs)) ns/op
-            translate, self-map without TLB  \(f(translateSelfMapNoTLBNs)) ns/op
-            translate, direct walker         \(f(translateDirectNs)) ns/op
-            self-map (TLB) / direct          \(f(selfMapOverDirect, 2))×
+            translate                        random over all pages   random within 512 pages
+            self-map with TLB                \(pad(f(translateRandom.selfMapTLBNs))) ns/op    \(f(translateNearby.selfMapTLBNs)) ns/op
+            self-map without TLB             \(pad(f(translateRandom.selfMapNoTLBNs))) ns/op    \(f(translateNearby.selfMapNoTLBNs)) ns/op
+            direct walker                    \(pad(f(translateRandom.directNs))) ns/op    \(f(translateNearby.directNs)) ns/op
+            self-map (TLB) / direct          \(pad(f(translateRandom.selfMapOverDirect, 2)))×       \(f(translateNearby.selfMapOverDirect, 2))×
+            TLB hit rate                     \(pad(f(translateRandom.tlbHitRate * 100))) %      \(f(translateNearby.tlbHitRate * 100)) %
             map, top-down                    \(f(mapPagesPerSecond, 0)) pages/s
             map, fault-driven                \(f(mapOnFaultPagesPerSecond, 0)) pages/s
             unmap (freeing tables)           \(f(unmapPagesPerSecond, 0)) pages/s
