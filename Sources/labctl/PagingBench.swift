@@ -169,6 +169,7 @@ extension Paging {
 extension Paging.Bench.Report {
     var text: String {
         func f(_ v: Double, _ digits: Int = 1) -> String {
+            if digits == 0 { return String(Int(v.rounded())) }
             let scale = (0..<digits).reduce(1.0) { r, _ in r * 10 }
             return String((v * scale).rounded() / scale)
         }
