@@ -86,17 +86,27 @@ public struct TLB: Sendable {
     /// Entries currently valid.
     public var occupancy: Int { entries.filter { $0.tag != 0 }.count }
 
-    /// The slot caching page `vpn`, if any.
-    @usableFromInline func slot(ofPage vpn: UInt64) -> Int? {
+    /// The frame of page `vpn` if a cached translation allows `access` (a write also needs the
+    /// dirty bit set), counting a hit or a miss.
+    @usableFromInline mutating func hit(page vpn: UInt64, _ access: Access) -> UInt64? {
         guard capacity > 0 else { return nil }
         let first = (Int(truncatingIfNeeded: vpn) & setMask) &* ways
-        for s in first..<(first &+ ways) where entries[s].tag == vpn &+ 1 { return s }
-        return nil
-    }
-
-    @usableFromInline mutating func touch(_ slot: Int) {
+        let tag = vpn &+ 1
         clock &+= 1
-        entries[slot].lastUse = clock
+        let now = clock
+        let frame: UInt64? = entries.withUnsafeMutableBufferPointer { buffer in
+            for s in first..<(first &+ ways) where buffer[s].tag == tag {
+                let i = buffer[s].info
+                let denied = (access.write && i & (Self.writable | Self.dirty) != Self.writable | Self.dirty)
+                    || (access.user && i & Self.user == 0) || (access.execute && i & Self.executable == 0)
+                if denied { return nil }
+                buffer[s].lastUse = now
+                return buffer[s].frame
+            }
+            return nil
+        }
+        if frame == nil { misses &+= 1 } else { hits &+= 1 }
+        return frame
     }
 
     @usableFromInline mutating func insert(page vpn: UInt64, frame: UInt64, flags: UInt16, pageShift: Int) {
@@ -159,19 +169,7 @@ public struct MMU: Sendable {
 
     /// Translates `va` for `access`, through the TLB, walking and setting A/D bits on a miss.
     public mutating func translate(_ va: UInt64, _ access: Access, memory: inout PhysicalMemory) -> Result<UInt64, PageFault> {
-        let vpn = va >> 12
-        if let s = tlb.slot(ofPage: vpn) {
-            let entry = tlb.entries[s]
-            let i = entry.info
-            let allowed = (!access.write || i & TLB.writable != 0) && (!access.user || i & TLB.user != 0)
-                && (!access.execute || i & TLB.executable != 0)
-            if allowed && (!access.write || i & TLB.dirty != 0) {
-                tlb.hits &+= 1
-                tlb.touch(s)
-                return .success(entry.frame | (va & 0xFFF))
-            }
-        }
-        if tlb.capacity > 0 { tlb.misses &+= 1 }
+        if let frame = tlb.hit(page: va >> 12, access) { return .success(frame | (va & 0xFFF)) }
         return walk(va, access, memory: &memory).map { $0.physicalAddress }
     }
 
