@@ -54,6 +54,9 @@ public struct KeepalivedConfig: Sendable, Hashable {
         /// `address 2001:db8:2::1/64`: tunnel addresses to restore on every takeover. None: the
         /// addresses the interface has when the speaker starts.
         public var addresses: [VirtualAddress] = []
+        /// `route 2001:db8:5::/48`: routes through the interface to restore on every takeover (as
+        /// wg-quick adds for peers' allowed IPs). None: the routes it has when the speaker starts.
+        public var routes: [VirtualAddress] = []
         /// `sync_key FILE`: a base64 32-byte key (`labctl wg genpsk`). None: no endpoint sync.
         public var syncKeyFile: String?
         /// `sync_port N`: the UDP port of the endpoint sync (default 51821).
@@ -328,6 +331,16 @@ private struct KeepalivedConfigReader {
             case "address":
                 try count(item, 1...1)
                 binding.addresses.append(try virtualAddress(KeepalivedStatement(keyword: item.arguments[0], arguments: [], block: nil, location: item.location)))
+            case "route":
+                try count(item, 1...1)
+                let route = try virtualAddress(KeepalivedStatement(keyword: item.arguments[0], arguments: [], block: nil, location: item.location))
+                let bytes = route.address.bytes
+                let hostBitsSet = bytes.indices.contains { k in
+                    let kept = max(0, min(8, Int(route.prefixLength) - k * 8))
+                    return bytes[k] & ~UInt8(truncatingIfNeeded: 0xFF00 >> kept) != 0
+                }
+                guard !hostBitsSet else { throw Err(item.location, "route '\(item.arguments[0])' has bits set beyond its prefix length") }
+                binding.routes.append(route)
             case "sync_key":
                 try count(item, 1...1)
                 guard item.arguments[0].hasPrefix("/") else { throw Err(item.location, "sync_key '\(item.arguments[0])' must be an absolute path") }

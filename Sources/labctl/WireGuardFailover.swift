@@ -77,10 +77,10 @@ final class WireGuardFailover: Sendable {
         }
         var links = try NetworkInterfaces()
         var addresses = binding.addresses.compactMap { AllowedIP(address: IPAddress(bytes: $0.address.bytes)!, prefixLength: Int($0.prefixLength)) }
-        var routes: [AllowedIP] = []
+        var routes = binding.routes.compactMap { AllowedIP(address: IPAddress(bytes: $0.address.bytes)!, prefixLength: Int($0.prefixLength)) }
         if (try? NetworkInterfaces.index(of: binding.interface)) != nil {
             if addresses.isEmpty { addresses = try links.addresses(ofLink: binding.interface).filter { !$0.address.isLinkLocal } }
-            routes = try links.routes(ofLink: binding.interface)
+            if routes.isEmpty { routes = try links.routes(ofLink: binding.interface) }
         } else {
             log("(\(cfg.name)) WireGuard interface \(binding.interface) does not exist yet")
         }

@@ -167,6 +167,8 @@ struct KeepalivedConfigTests {
         ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n }\n}\n", "keepalived.conf:5: wireguard has no interface"),
         ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n sync_peer {\n 2001:db8::4\n }\n }\n}\n", "keepalived.conf:5: sync_peer 2001:db8::4 is not of the virtual addresses' family"),
         ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n mtu 1420\n }\n}\n", "keepalived.conf:7: unknown keyword 'mtu' in wireguard"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n route 10.1.3.0/23\n }\n}\n", "keepalived.conf:7: route '10.1.3.0/23' has bits set beyond its prefix length"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n route 10.1.0.0/33\n }\n}\n", "keepalived.conf:7: prefix length in '10.1.0.0/33' must be 0 to 32"),
     ])
     func errorsNameFileAndLine(text: String, message: String) {
         #expect(throws: KeepalivedConfigError.self) { try KeepalivedConfig.parse(text) }
@@ -184,6 +186,8 @@ struct KeepalivedConfigTests {
                 wireguard {
                     interface wg1
                     address 2001:db8:2::1/64
+                    route 2001:db8:5::/48
+                    route 2001:db8:6:1::/64
                     sync_key /etc/labctl/wg1.sync
                     sync_port 51900
                     sync_peer {
@@ -195,6 +199,7 @@ struct KeepalivedConfigTests {
         let wg = try #require(config.instances.first?.wireGuard)
         #expect(wg.interface == "wg1")
         #expect(wg.addresses.map(\.description) == ["2001:db8:2::1/64"])
+        #expect(wg.routes.map(\.description) == ["2001:db8:5::/48", "2001:db8:6:1::/64"])
         #expect(wg.syncKeyFile == "/etc/labctl/wg1.sync")
         #expect(wg.syncPort == 51900)
         #expect(wg.syncPeers == [VRRPAddress(parsing: "2001:db8:1::4")!])
