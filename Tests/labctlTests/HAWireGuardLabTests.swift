@@ -69,6 +69,19 @@ struct HAWireGuardLabTests {
         }
     }
 
+    @Test("After every takeover the master routes the tunnel subnet and the subnet its config names ('route')",
+          arguments: ["wg-down", "link-down", "crash", "stop"])
+    func routesComeBack(fault: String) throws {
+        let s = try Self.scenario("labctl", fault, peers: 20)
+        let timeline = try #require(s["timeline"] as? [[String: Any]])
+        let routes = timeline.compactMap { $0["event"] as? String }.filter { $0.hasPrefix("tunnel routes:") }
+        // Two rounds, each on B after the fault and on A after the preempt.
+        #expect(routes.count == 2 * 2)
+        for r in routes {
+            #expect(r.contains("2001:db8:2::/64") && r.contains("2001:db8:9::/64"), "\(fault): \(r)")
+        }
+    }
+
     @Test("A forged endpoint update (sealed with another key) is refused by the backup")
     func forgedUpdateRejected() throws {
         for fault in ["wg-down", "stop"] {

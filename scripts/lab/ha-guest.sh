@@ -74,6 +74,8 @@ wg_up() {
     inns "$server" wg setconf wg1 $LAB/server.conf
     must inns "$server" $IP address add 2001:db8:2::1/64 dev wg1
     inns "$server" $IP link set wg1 up
+    # A subnet behind the peers, routed into the tunnel as wg-quick routes a peer's allowed IPs.
+    must inns "$server" $IP -6 route add 2001:db8:9::/64 dev wg1
 }
 
 vrrp_config() {
@@ -92,6 +94,7 @@ vrrp_instance wg_v6 {
     }
     wireguard {
         interface wg1
+        route 2001:db8:9::/64
         sync_key $LAB/sync.key
     }
 }
@@ -175,9 +178,11 @@ table ip6 lab_nat {
 EOF
 }
 
-# The endpoint SERVER has for each NAT client: the router's mapping, whether synced or learnt.
-nat_endpoints() {
+# What the master SERVER has after a phase: its routes into the tunnel, and the endpoint of each
+# NAT client (the router's mapping, whether synced or learnt).
+master_state() {
     server=$1
+    event "$server" "tunnel routes: $(inns "$server" $IP -6 route show dev wg1 2>/dev/null | cut -d' ' -f1 | sort | tr '\n' ' ')"
     inns "$server" wg show wg1 endpoints > $W/endpoints 2>/dev/null
     i=$((PEERS - NAT + 1))
     while [ $i -le "$PEERS" ]; do
@@ -308,12 +313,12 @@ EOF
         event A "fault $FAULT"
         inject
         sleep "$wait_time"
-        nat_endpoints B
+        master_state B
         echo "PHASE $(now) restore"
         event A "restored"
         restore
         sleep "$wait_time"
-        nat_endpoints A
+        master_state A
         round=$((round + 1))
     done
     echo "PHASE $(now) end"
