@@ -17,7 +17,8 @@ extension VRRPCommand {
 
                 labctl's own `wireguard { interface wg1 … }` block in a vrrp_instance makes the
                 speaker drive that WireGuard interface: up with its tunnel addresses and routes on
-                MASTER, down otherwise, FAULT when it is missing, keyless or down on the master.
+                MASTER, down otherwise, FAULT when it is missing, keyless or down on the master
+                (`address PREFIX` and `route PREFIX` name them; by default, those wg1 has at start).
                 With `sync_key FILE`, the master publishes its peers' endpoints to the backup, which
                 handshakes with every peer the moment it takes over.
 
