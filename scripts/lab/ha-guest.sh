@@ -67,15 +67,20 @@ teardown() {
     rm -f $W/*
 }
 
-# wg1 as wg-quick leaves it: key, port, peers, address, up.
+# wg1 as wg-quick leaves it: key, port, peers, address, up, and a subnet behind the peers routed
+# into the tunnel (as wg-quick routes a peer's allowed IPs). RESTORE: wg1 comes back under a
+# running labctl backup, which may set it down first; the route then comes from its 'route'.
 wg_up() {
-    server=$1
+    server=$1 restore=${2:-}
     must inns "$server" $IP link add wg1 type wireguard
     inns "$server" wg setconf wg1 $LAB/server.conf
     must inns "$server" $IP address add 2001:db8:2::1/64 dev wg1
     inns "$server" $IP link set wg1 up
-    # A subnet behind the peers, routed into the tunnel as wg-quick routes a peer's allowed IPs.
-    must inns "$server" $IP -6 route add 2001:db8:9::/64 dev wg1
+    if [ -n "$restore" ]; then
+        inns "$server" $IP -6 route add 2001:db8:9::/64 dev wg1 2>/dev/null
+    else
+        must inns "$server" $IP -6 route add 2001:db8:9::/64 dev wg1
+    fi
 }
 
 vrrp_config() {
@@ -266,9 +271,9 @@ inject() {
 
 restore() {
     case $FAULT in
-        wg-down) wg_up A ;;
+        wg-down) wg_up A restore ;;
         link-down) inns A $IP link set eth0 up; inns A $IP address add 2001:db8:1::3/64 dev eth0 nodad 2>/dev/null ;;
-        crash) wg_up A; start_vrrp A ;;
+        crash) wg_up A restore; start_vrrp A ;;
         stop) start_vrrp A ;;
     esac
 }
