@@ -83,8 +83,9 @@ public struct KeepalivedConfig: Sendable, Hashable {
         public var unicastPeers: [VRRPAddress] = []
         /// `use_vmac [NAME]`: send from a macvlan with the virtual MAC 00:00:5e:00:01|02:VRID.
         public var virtualMAC: String?
-        /// v2 `authentication { auth_type PASS; auth_pass SECRET }`.
-        public var authenticationPassword: String?
+        /// v2 `authentication { auth_type PASS; auth_pass SECRET }`: the first 8 bytes of SECRET,
+        /// as keepalived sends them (a multi-byte character may be cut).
+        public var authenticationPassword: [UInt8]?
         public var trackScripts: [Tracked] = []
         public var trackInterfaces: [Tracked] = []
         public var notify: String?
@@ -270,7 +271,7 @@ private struct KeepalivedConfigReader {
                 }
                 guard type == "PASS" else { throw Err(item.location, "authentication: only auth_type PASS is supported") }
                 guard let pass, !pass.isEmpty else { throw Err(item.location, "authentication: auth_pass is missing") }
-                i.authenticationPassword = String(pass.utf8.prefix(8))!
+                i.authenticationPassword = Array(pass.utf8.prefix(8))
             case "track_script": i.trackScripts = try tracked(item)
             case "track_interface": i.trackInterfaces = try tracked(item)
             case "notify": i.notify = try scriptLine(item)

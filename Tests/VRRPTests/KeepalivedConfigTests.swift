@@ -132,7 +132,23 @@ struct KeepalivedConfigTests {
             }
             """)
         #expect(config.instances[0].version == .v2)
-        #expect(config.instances[0].authenticationPassword == "secret12")
+        #expect(config.instances[0].authenticationPassword == Array("secret12".utf8))
+    }
+
+    @Test("auth_pass is cut to 8 bytes, even inside a multi-byte character (found by the fuzzer)")
+    func authenticationPasswordCutInsideACharacter() throws {
+        let config = try KeepalivedConfig.parse("""
+            vrrp_instance a {
+                interface eth0
+                virtual_router_id 1
+                authentication {
+                    auth_type PASS
+                    auth_pass secret1ü
+                }
+                virtual_ipaddress { 10.0.0.1/8 }
+            }
+            """)
+        #expect(config.instances[0].authenticationPassword == Array("secret1".utf8) + [0xC3])
     }
 
     @Test func includeSplicesFilesRelativeToTheIncludingFile() throws {

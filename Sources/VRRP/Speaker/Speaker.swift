@@ -210,7 +210,7 @@ final class SpeakerEngine {
                 virtualAddresses: instance.virtualAddresses.map(\.address), startsAsMaster: instance.state == .master,
                 preempt: instance.preempt, preemptDelay: instance.preemptDelay, acceptMode: instance.accept)
             let machine = VRRPStateMachine(config: machineConfig)
-            let auth = instance.authenticationPassword.map { Array($0.utf8) } ?? []
+            let auth = instance.authenticationPassword ?? []
             let filter = VRRPReceiveFilter(version: instance.version, virtualRouterID: instance.virtualRouterID, isIPv6: instance.isIPv6,
                                            advertisementInterval: instance.advertisementInterval,
                                            authenticationType: auth.isEmpty ? 0 : 1, authenticationData: auth)
@@ -338,7 +338,7 @@ final class SpeakerEngine {
             let ad = VRRPAdvertisement(version: cfg.version, virtualRouterID: cfg.virtualRouterID, priority: priority,
                                        advertisementInterval: cfg.advertisementInterval, addresses: cfg.virtualAddresses.map(\.address),
                                        authenticationType: cfg.authenticationPassword == nil ? 0 : 1,
-                                       authenticationData: cfg.authenticationPassword.map { Array($0.utf8) } ?? [])
+                                       authenticationData: cfg.authenticationPassword ?? [])
             let destinations = cfg.unicastPeers.isEmpty ? [cfg.isIPv6 ? VRRPSocket.ipv6Group : VRRPSocket.ipv4Group] : cfg.unicastPeers
             for destination in destinations {
                 let message = VRRPCodec.encode(ad, source: pair.send.source!, destination: destination, ipv4PseudoHeader: options.ipv4PseudoHeader)
