@@ -4,16 +4,9 @@ public struct DirectWalker: Sendable {
     public let format: EntryFormat
     public let memory: PhysicalMemory
 
-    /// Index shift and mask by level (index 0 unused).
-    let shifts: [UInt64]
-    let indexMasks: [UInt64]
-
     public init(format: EntryFormat, memory: PhysicalMemory) {
         self.format = format
         self.memory = memory
-        let mode = format.mode
-        shifts = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.shift(ofLevel: $0)) }
-        indexMasks = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.entryCount(atLevel: $0) - 1) }
     }
 
     /// One table entry on the way to a translation.
@@ -33,7 +26,7 @@ public struct DirectWalker: Sendable {
         var steps: [Step] = []
         var table = mode == .pae ? root & ~0x1F : root & ~0xFFF
         for level in stride(from: mode.levels, through: 1, by: -1) {
-            let index = Int((bits >> UInt64(mode.shift(ofLevel: level))) % UInt64(mode.entryCount(atLevel: level)))
+            let index = Int((bits >> format.levelShifts[level]) & format.indexMasks[level])
             let address = table + UInt64(index * mode.entrySize)
             let raw = mode.entrySize == 4 ? UInt64(memory.read32(address)) : memory.read64(address)
             steps.append(Step(level: level, index: index, entryAddress: address, raw: raw))
@@ -52,7 +45,7 @@ public struct DirectWalker: Sendable {
         var table = mode == .pae ? root & ~0x1F : root & ~0xFFF
         var writable = true, user = true, executable = true
         for level in stride(from: mode.levels, through: 1, by: -1) {
-            let index = (bits >> shifts[level]) & indexMasks[level]
+            let index = (bits >> format.levelShifts[level]) & format.indexMasks[level]
             let address = table + index * UInt64(mode.entrySize)
             let raw = mode.entrySize == 4 ? UInt64(memory.read32(address)) : memory.read64(address)
             guard raw & 1 != 0 else { return nil }
@@ -67,7 +60,7 @@ public struct DirectWalker: Sendable {
                 executable = executable && raw >> 63 == 0
             }
             if leaf {
-                let size = PageSize(rawValue: 1 << shifts[level]) ?? .size4KiB
+                let size = PageSize(rawValue: 1 << format.levelShifts[level]) ?? .size4KiB
                 return Translation(
                     virtualAddress: VirtualAddress(va),
                     physicalAddress: format.address(of: raw, level: level, leaf: true) + (va & (size.bytes - 1)),

@@ -50,10 +50,9 @@ public struct Translation: Sendable, Hashable, Codable {
     public let executable: Bool
 }
 
-/// A direct-mapped TLB of 4 KiB translations. Large pages are cached per 4 KiB piece, so
-/// `invalidate(page:)` drops every piece of the page that contains the address.
 /// A data TLB: `capacity` translations in sets of four ways (as x86 L1 DTLBs are), least
-/// recently used out first. Large pages take one entry, tagged by their 4 KiB page number.
+/// recently used out first. Large pages are cached per 4 KiB piece, so `invalidate(page:)`
+/// drops every piece of the page that contains the address.
 public struct TLB: Sendable {
     public let capacity: Int
     /// Ways per set: 4, or the capacity when it is smaller.
@@ -72,7 +71,7 @@ public struct TLB: Sendable {
     public internal(set) var misses = 0
 
     @usableFromInline static let writable: UInt16 = 1, user: UInt16 = 2, executable: UInt16 = 4
-    @usableFromInline static let global: UInt16 = 8, dirty: UInt16 = 16, largeBit: UInt16 = 32
+    @usableFromInline static let global: UInt16 = 8, dirty: UInt16 = 16
 
     /// `capacity` must be 0 (no TLB) or a power of two.
     public init(capacity: Int = 64) {
@@ -86,11 +85,14 @@ public struct TLB: Sendable {
     /// Entries currently valid.
     public var occupancy: Int { entries.filter { $0.tag != 0 }.count }
 
+    /// The first slot of the set that holds page `vpn`.
+    @usableFromInline func firstSlot(ofPage vpn: UInt64) -> Int { (Int(truncatingIfNeeded: vpn) & setMask) &* ways }
+
     /// The frame of page `vpn` if a cached translation allows `access` (a write also needs the
     /// dirty bit set), counting a hit or a miss.
     @usableFromInline mutating func hit(page vpn: UInt64, _ access: Access) -> UInt64? {
         guard capacity > 0 else { return nil }
-        let first = (Int(truncatingIfNeeded: vpn) & setMask) &* ways
+        let first = firstSlot(ofPage: vpn)
         let tag = vpn &+ 1
         clock &+= 1
         let now = clock
@@ -111,11 +113,12 @@ public struct TLB: Sendable {
 
     @usableFromInline mutating func insert(page vpn: UInt64, frame: UInt64, flags: UInt16, pageShift: Int) {
         guard capacity > 0 else { return }
-        let first = (Int(truncatingIfNeeded: vpn) & setMask) &* ways
+        let first = firstSlot(ofPage: vpn)
         var victim = first
         for s in first..<(first &+ ways) {
             if entries[s].tag == vpn &+ 1 || entries[s].tag == 0 { victim = s; break }
-            if entries[s].lastUse &- clock < entries[victim].lastUse &- clock { victim = s }
+            // The least recently used: the largest age since its last use.
+            if clock &- entries[s].lastUse > clock &- entries[victim].lastUse { victim = s }
         }
         clock &+= 1
         entries[victim] = Entry(tag: vpn &+ 1, frame: frame, info: flags | UInt16(pageShift) << 8, lastUse: clock)
@@ -143,22 +146,13 @@ public struct MMU: Sendable {
     public var tlb: TLB
     /// Page walks done (TLB misses and uncached accesses).
     public internal(set) var walks = 0
-    @usableFromInline let shifts: [UInt64]
-    @usableFromInline let indexMasks: [UInt64]
-    @usableFromInline let reservedTable: [UInt64]
-    @usableFromInline let reservedLeaf: [UInt64]
     @usableFromInline let significantMask: UInt64
 
     public init(format: EntryFormat, cr3: UInt64, tlbCapacity: Int = 64) {
         self.format = format
         self.cr3 = cr3
         tlb = TLB(capacity: tlbCapacity)
-        let mode = format.mode
-        shifts = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.shift(ofLevel: $0)) }
-        indexMasks = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.entryCount(atLevel: $0) - 1) }
-        reservedTable = (0...mode.levels).map { $0 == 0 ? 0 : format.reservedMask(level: $0, leaf: false) }
-        reservedLeaf = (0...mode.levels).map { $0 == 0 ? 0 : format.reservedMask(level: $0, leaf: true) }
-        significantMask = (1 << UInt64(mode.virtualAddressBits)) - 1
+        significantMask = (1 << UInt64(format.mode.virtualAddressBits)) - 1
     }
 
     /// Loads CR3, which flushes the non-global TLB entries.
@@ -201,11 +195,11 @@ public struct MMU: Sendable {
                                reservedBit: reserved, instructionFetch: access.execute, level: level))
         }
         while true {
-            let entryAddress = table &+ ((sig >> shifts[level]) & indexMasks[level]) &* (wide ? 8 : 4)
+            let entryAddress = table &+ ((sig >> format.levelShifts[level]) & format.indexMasks[level]) &* (wide ? 8 : 4)
             var raw = wide ? memory.read64(entryAddress) : UInt64(memory.read32(entryAddress))
             if raw & 1 == 0 { return fault(false) }
             let leaf = format.isLeaf(raw, level: level)
-            if raw & (leaf ? reservedLeaf[level] : reservedTable[level]) != 0 { return fault(true, reserved: true) }
+            if raw & format.reservedMask(level: level, leaf: leaf) != 0 { return fault(true, reserved: true) }
             let pdpte = mode == .pae && level == 3
             if !pdpte {
                 writable = writable && raw & 2 != 0
@@ -217,14 +211,14 @@ public struct MMU: Sendable {
                 let updated = raw | EntryFlags.accessed.rawValue | (access.write ? EntryFlags.dirty.rawValue : 0)
                 if updated != raw { raw = updated; store(raw, at: entryAddress, wide: wide, memory: &memory) }
                 // A leaf at `level` maps a page as large as that level's index shift.
-                let pa = format.address(of: raw, level: level, leaf: true) | (sig & ((1 << shifts[level]) - 1))
+                let pa = format.address(of: raw, level: level, leaf: true) | (sig & ((1 << format.levelShifts[level]) - 1))
                 var flags: UInt16 = 0
                 if writable { flags |= TLB.writable }
                 if user { flags |= TLB.user }
                 if executable { flags |= TLB.executable }
                 if raw & EntryFlags.global.rawValue != 0 { flags |= TLB.global }
                 if raw & EntryFlags.dirty.rawValue != 0 { flags |= TLB.dirty }
-                tlb.insert(page: va >> 12, frame: pa & ~0xFFF, flags: flags, pageShift: Int(shifts[level]))
+                tlb.insert(page: va >> 12, frame: pa & ~0xFFF, flags: flags, pageShift: Int(format.levelShifts[level]))
                 return .success(Walk(physicalAddress: pa, level: level, leaf: raw, writable: writable, user: user, executable: executable))
             }
             if !pdpte && raw & EntryFlags.accessed.rawValue == 0 {

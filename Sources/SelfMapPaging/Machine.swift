@@ -84,7 +84,7 @@ public struct Machine: Sendable {
         memory = PhysicalMemory(base: base, frameCount: frameCount)
         frames = FrameAllocator(base: base, frameCount: frameCount)
         // Boot: paging is off, so the first tables are written physically.
-        let selfFlags: EntryFlags = format.noExecuteEnabled ? [.present, .writable, .noExecute] : [.present, .writable]
+        let selfFlags = format.kernelTableFlags
         let space: AddressSpace
         if mode == .pae {
             let pdpt = frames.allocate(.table)!
@@ -246,7 +246,7 @@ public struct Machine: Sendable {
     }
 
     func translation(_ va: UInt64, sig: UInt64, _ leaf: Leaf) -> Translation {
-        let size = PageSize(rawValue: 1 << mmu.shifts[leaf.level]) ?? .size4KiB
+        let size = PageSize(rawValue: 1 << format.levelShifts[leaf.level]) ?? .size4KiB
         return Translation(
             virtualAddress: VirtualAddress(va),
             physicalAddress: format.address(of: leaf.raw, level: leaf.level, leaf: true) | (sig & (size.bytes - 1)),
@@ -460,11 +460,9 @@ public struct Machine: Sendable {
 
     /// Points the window slot at `space`'s top tables, and flushes what the window showed before.
     mutating func openWindow(_ space: AddressSpace) throws(PagingError) {
-        var flags: EntryFlags = [.present, .writable]
-        if format.noExecuteEnabled { flags.insert(.noExecute) }
         let tops = mode == .pae ? space.directories : [space.root]
         for (k, frame) in tops.enumerated() {
-            try storeEntry(format.entry(address: frame.address, flags: flags, level: top, leaf: false),
+            try storeEntry(format.entry(address: frame.address, flags: format.kernelTableFlags, level: top, leaf: false),
                            at: own.entryAddress(topSig(windowSlot + k), level: top))
         }
         kernelFlush()
@@ -495,7 +493,7 @@ public struct Machine: Sendable {
             if windowOpen {
                 // The child's tables are consistent at every step: each present entry points to
                 // a table or a page that is accounted for.
-                for slot in userSlots where !isSpecialSlot(slot) { try? freeEntry(level: top, sig: topSig(slot)) }
+                try? freeWindowUserSpace()
                 try? closeWindow()
             }
             for frame in built { frames.release(frame) }
@@ -505,15 +503,15 @@ public struct Machine: Sendable {
 
     mutating func fork(_ strategy: ForkStrategy, built: inout [Frame], windowOpen: inout Bool) throws(PagingError) -> AddressSpace {
         let child: AddressSpace
-        var selfFlags: EntryFlags = [.present, .writable]
-        if format.noExecuteEnabled { selfFlags.insert(.noExecute) }
+        let selfFlags = format.kernelTableFlags
         if mode == .pae {
             let pdpt = try allocateTable()
             built.append(pdpt)
             var pds: [Frame] = []
             for _ in 0..<4 {
-                pds.append(try allocateTable())
-                built.append(pds[pds.count - 1])
+                let pd = try allocateTable()
+                built.append(pd)
+                pds.append(pd)
             }
             child = AddressSpace(root: pdpt, directories: pds)
             try withScratch(pdpt) { (m, va) throws(PagingError) in
@@ -607,13 +605,16 @@ public struct Machine: Sendable {
         guard let position = spaces.firstIndex(of: space) else { throw .noSuchAddressSpace }
         guard space != current else { throw .addressSpaceInUse }
         try openWindow(space)
-        for slot in userSlots where !isSpecialSlot(slot) {
-            try freeEntry(level: top, sig: topSig(slot))
-        }
+        try freeWindowUserSpace()
         try closeWindow()
         for frame in space.directories { frames.release(frame) }
         frames.release(space.root)
         spaces.remove(at: position)
+    }
+
+    /// Frees the user tables and pages of the space the window shows.
+    mutating func freeWindowUserSpace() throws(PagingError) {
+        for slot in userSlots where !isSpecialSlot(slot) { try freeEntry(level: top, sig: topSig(slot)) }
     }
 
     mutating func freeEntry(level: Int, sig: UInt64) throws(PagingError) {

@@ -105,6 +105,9 @@ public struct EntryFormat: Sendable, Hashable {
     @usableFromInline let reservedLeafMasks: [UInt64]
     /// The address bits of a table pointer (not i386).
     let tableAddressMask: UInt64
+    /// By level (index 0 unused): the lowest address bit the level's index takes, and the index mask.
+    @usableFromInline let levelShifts: [UInt64]
+    @usableFromInline let indexMasks: [UInt64]
 
     public init(mode: PagingMode, physicalAddressBits: Int = 40, noExecuteEnabled: Bool = true) {
         precondition((32...52).contains(physicalAddressBits))
@@ -115,9 +118,17 @@ public struct EntryFormat: Sendable, Hashable {
             PageSize.at(level: level, in: mode) == nil ? bits : bits | 1 << UInt8(level)
         }
         tableAddressMask = Self.bits(physicalAddressBits - 1, 12)
+        levelShifts = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.shift(ofLevel: $0)) }
+        indexMasks = (0...mode.levels).map { $0 == 0 ? 0 : UInt64(mode.entryCount(atLevel: $0) - 1) }
         let nx = self.noExecuteEnabled
         reservedTableMasks = (0...mode.levels).map { Self.reservedBits(mode, physicalAddressBits, nx, level: $0, leaf: false) }
         reservedLeafMasks = (0...mode.levels).map { Self.reservedBits(mode, physicalAddressBits, nx, level: $0, leaf: true) }
+    }
+
+    /// The flags of the kernel's entries for its own tables (the self-map, the fork window):
+    /// writable, supervisor, and not executable where NX exists.
+    public var kernelTableFlags: EntryFlags {
+        noExecuteEnabled ? [.present, .writable, .noExecute] : [.present, .writable]
     }
 
     /// Whether entries at `level` can map a page directly.
@@ -174,7 +185,7 @@ public struct EntryFormat: Sendable, Hashable {
         case .pae, .x86_64, .la57:
             let all = tableAddressMask & raw
             guard leaf && level > 1 else { return all }
-            return all & ~((1 << UInt64(mode.shift(ofLevel: level))) - 1)
+            return all & ~((1 << levelShifts[level]) - 1)
         }
     }
 
