@@ -69,6 +69,7 @@ extension Lab {
         func run() throws {
             let scenarios = try plannedScenarios()
             guard advertInt >= 0.01, advertInt <= 40.95 else { throw LabError("--advert-int must be from 0.01 to 40.95 seconds") }
+            guard (1...64).contains(cpus) else { throw LabError("--cpus must be from 1 to 64") }
             guard (1...20).contains(rounds) else { throw LabError("--rounds must be from 1 to 20") }
             let directory = harness.contains("/") ? String(harness[..<harness.lastIndex(of: "/")!]) : "."
             let guest = directory + "/../lab/ha-guest.sh"
@@ -90,7 +91,6 @@ extension Lab {
             let envPath = "/tmp/labctl-ha.\(getpid()).env"
             try SecretFile.write(Array(env.utf8), to: envPath)
             defer { unlink(envPath) }
-            guard (1...64).contains(cpus) else { throw LabError("--cpus must be from 1 to 64") }
             let command = "\(harness) -c \(cpus) -m \(memory) -t 1800 -f \(envPath):/test/ha.env \(guest) 2>&1"
             if !output.json { StandardError.write("lab ha: booting the VM for \(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s")…\n") }
             guard let pipe = popen(command, "r") else { throw LabError("cannot run \(harness)") }

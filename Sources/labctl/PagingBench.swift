@@ -94,9 +94,7 @@ extension Paging {
                 }
             }
             if sink == 42 { print("") }    // keeps the loops from being optimised away
-            func ns(_ d: Duration) -> Double {
-                (Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) * 1e-9) / Double(addresses.count)
-            }
+            func ns(_ d: Duration) -> Double { seconds(d) * 1e9 / Double(addresses.count) }
             let lookups = Double(machine.mmu.tlb.hits - hits + machine.mmu.tlb.misses - misses)
             return TranslateTimes(selfMapTLBNs: ns(totals[0]), selfMapNoTLBNs: ns(totals[1]), directNs: ns(totals[2]),
                                   selfMapOverDirect: ns(totals[0]) / ns(totals[2]),
@@ -105,17 +103,20 @@ extension Paging {
 
         func measure() throws -> Report {
             let clock = ContinuousClock()
-            func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
-            let base: UInt64 = 0x4000_0000 & (mode == .i386 || mode == .pae ? 0x7FFF_FFFF : ~0)
-            let span = UInt64(min(pages, mode == .i386 || mode == .pae ? 0x30000 : pages))
+            let narrow = mode == .i386 || mode == .pae
+            let base: UInt64 = 0x4000_0000
+            let span = UInt64(min(pages, narrow ? 0x30000 : pages))
             let tableFrames = Int(span / 256) + 64
             let device: UInt64 = 0x8000_0000    // map takes memory outside RAM, as a device's
+            func mapSpan(_ m: inout Machine, tables: TableCreation = .topDown) throws {
+                for k in 0..<span { try m.map(base + k << 12, to: device + (k & 0x3FFFF) << 12, flags: [.writable, .user], tables: tables) }
+            }
 
             // map / unmap
             var machine = try Machine(mode: mode, frameCount: tableFrames + 16)
             let before = machine.frames.accounting
             var start = clock.now
-            for k in 0..<span { try machine.map(base + k << 12, to: device + (k & 0x3FFFF) << 12, flags: [.writable, .user]) }
+            try mapSpan(&machine)
             let mapTime = seconds(clock.now - start)
             let tables = machine.frames.accounting.tables - before.tables
             let host = machine.memory.hostBytes
@@ -123,7 +124,7 @@ extension Paging {
             // translate: the same addresses for each variant, random over every mapped page and
             // random within one 2 MiB stretch (TLB-friendly)
             var uncached = try Machine(mode: mode, frameCount: tableFrames + 16, tlbCapacity: 0)
-            for k in 0..<span { try uncached.map(base + k << 12, to: device + (k & 0x3FFFF) << 12, flags: [.writable, .user]) }
+            try mapSpan(&uncached)
             var rng = SplitMix64(seed: 1)
             let spread = (0..<lookups).map { _ in base + (rng.next() % span) << 12 | (rng.next() & 0xFF8) }
             let local = (0..<lookups).map { _ in base + (rng.next() % min(span, 512)) << 12 | (rng.next() & 0xFF8) }
@@ -136,12 +137,12 @@ extension Paging {
 
             var faulting = try Machine(mode: mode, frameCount: tableFrames + 16)
             start = clock.now
-            for k in 0..<span { try faulting.map(base + k << 12, to: device + (k & 0x3FFFF) << 12, flags: [.writable, .user], tables: .onFault) }
+            try mapSpan(&faulting, tables: .onFault)
             let onFaultTime = seconds(clock.now - start)
 
             // fork of a demand-paged address space
             let forkPages = UInt64(forkMiB) << 8
-            let limit = mode == .i386 || mode == .pae ? UInt64(0xB000_0000) : UInt64(1) << 40
+            let limit = narrow ? UInt64(0xB000_0000) : UInt64(1) << 40
             guard forkPages << 12 < limit - base else { throw LabError("--fork-mib \(forkMiB) does not fit user space") }
             var parent = try Machine(mode: mode, frameCount: Int(forkPages) * 2 + Int(forkPages / 256) * 2 + 256)
             // A word in every page, so that each page holds data the eager fork must copy.
@@ -190,4 +191,9 @@ extension Paging.Bench.Report {
             fork, copy-on-write              \(f(forkCopyOnWriteMs)) ms (kill \(f(killCopyOnWriteMs)) ms)
             """
     }
+}
+
+/// A duration in seconds.
+private func seconds(_ d: Duration) -> Double {
+    Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
 }

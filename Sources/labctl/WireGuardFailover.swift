@@ -76,8 +76,11 @@ final class WireGuardFailover: Sendable {
             }
         }
         var links = try NetworkInterfaces()
-        var addresses = binding.addresses.compactMap { AllowedIP(address: IPAddress(bytes: $0.address.bytes)!, prefixLength: Int($0.prefixLength)) }
-        var routes = binding.routes.compactMap { AllowedIP(address: IPAddress(bytes: $0.address.bytes)!, prefixLength: Int($0.prefixLength)) }
+        func prefix(_ v: KeepalivedConfig.VirtualAddress) -> AllowedIP? {
+            AllowedIP(address: IPAddress(bytes: v.address.bytes)!, prefixLength: Int(v.prefixLength))
+        }
+        var addresses = binding.addresses.compactMap(prefix)
+        var routes = binding.routes.compactMap(prefix)
         if (try? NetworkInterfaces.index(of: binding.interface)) != nil {
             if addresses.isEmpty { addresses = try links.addresses(ofLink: binding.interface).filter { !$0.address.isLinkLocal } }
             if routes.isEmpty { routes = try links.routes(ofLink: binding.interface) }

@@ -119,36 +119,31 @@ struct KeepalivedConfigTests {
         #expect(i.notifyMaster == "/bin/echo master" && i.notifyStop == "/bin/echo stop")
     }
 
-    @Test func version2IsTheDefaultForIPv4AndCarriesAuthentication() throws {
-        let config = try KeepalivedConfig.parse("""
+    /// An IPv4 instance with no version set and `auth_pass PASS`.
+    static func authenticatedInstance(password: String) throws -> KeepalivedConfig.Instance {
+        try KeepalivedConfig.parse("""
             vrrp_instance a {
                 interface eth0
                 virtual_router_id 1
                 authentication {
                     auth_type PASS
-                    auth_pass secret123456
+                    auth_pass \(password)
                 }
                 virtual_ipaddress { 10.0.0.1/8 }
             }
-            """)
-        #expect(config.instances[0].version == .v2)
-        #expect(config.instances[0].authenticationPassword == Array("secret12".utf8))
+            """).instances[0]
+    }
+
+    @Test func version2IsTheDefaultForIPv4AndCarriesAuthentication() throws {
+        let instance = try Self.authenticatedInstance(password: "secret123456")
+        #expect(instance.version == .v2)
+        #expect(instance.authenticationPassword == Array("secret12".utf8))
     }
 
     @Test("auth_pass is cut to 8 bytes, even inside a multi-byte character (found by the fuzzer)")
     func authenticationPasswordCutInsideACharacter() throws {
-        let config = try KeepalivedConfig.parse("""
-            vrrp_instance a {
-                interface eth0
-                virtual_router_id 1
-                authentication {
-                    auth_type PASS
-                    auth_pass secret1ü
-                }
-                virtual_ipaddress { 10.0.0.1/8 }
-            }
-            """)
-        #expect(config.instances[0].authenticationPassword == Array("secret1".utf8) + [0xC3])
+        let instance = try Self.authenticatedInstance(password: "secret1ü")
+        #expect(instance.authenticationPassword == Array("secret1".utf8) + [0xC3])
     }
 
     @Test func includeSplicesFilesRelativeToTheIncludingFile() throws {
