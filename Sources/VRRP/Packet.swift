@@ -122,8 +122,10 @@ public enum VRRPCodec {
         if ad.version == .v2 {
             out += ad.authenticationData.prefix(8) + [UInt8](repeating: 0, count: max(0, 8 - ad.authenticationData.count))
         }
-        let sum = checksum(out, pseudoHeader: pseudoHeader(version: ad.version, source: source, destination: destination,
-                                                           length: out.count, ipv4: ipv4PseudoHeader))
+        let sum = out.withUnsafeBytes {
+            checksum($0, pseudoHeaderSum: pseudoHeaderSum(version: ad.version, source: source, destination: destination,
+                                                          length: out.count, ipv4: ipv4PseudoHeader))
+        }
         out[6] = UInt8(sum >> 8)
         out[7] = UInt8(truncatingIfNeeded: sum)
         return out
@@ -135,7 +137,16 @@ public enum VRRPCodec {
     ///   - source, destination: from the IP header, for the checksum.
     public static func decode(_ message: some Collection<UInt8>, ttl: UInt8, source: VRRPAddress,
                               destination: VRRPAddress) -> Result<VRRPAdvertisement, VRRPDiscard> {
-        let bytes = Array(message)
+        if let result = message.withContiguousStorageIfAvailable({
+            decode(UnsafeRawBufferPointer($0), ttl: ttl, source: source, destination: destination)
+        }) {
+            return result
+        }
+        return Array(message).withUnsafeBytes { decode($0, ttl: ttl, source: source, destination: destination) }
+    }
+
+    private static func decode(_ bytes: UnsafeRawBufferPointer, ttl: UInt8, source: VRRPAddress,
+                               destination: VRRPAddress) -> Result<VRRPAdvertisement, VRRPDiscard> {
         guard ttl == 255 else { return .failure(.ttlNot255) }
         guard bytes.count >= 8 else { return .failure(.tooShort) }
         guard let version = VRRPVersion(rawValue: Int(bytes[0] >> 4)) else { return .failure(.badVersion) }
@@ -145,18 +156,12 @@ public enum VRRPCodec {
         let size = source.isIPv6 ? 16 : 4
         let needed = 8 + count * size + (version == .v2 ? 8 : 0)
         guard bytes.count >= needed else { return .failure(.tooShort) }
-        let length = bytes.count
-        let valid: Bool
-        if version == .v3 && !source.isIPv6 {
-            valid = [IPv4PseudoHeader.included, .omitted].contains { form in
-                checksum(bytes, pseudoHeader: pseudoHeader(version: version, source: source, destination: destination,
-                                                           length: length, ipv4: form)) == 0
-            }
-        } else {
-            valid = checksum(bytes, pseudoHeader: pseudoHeader(version: version, source: source, destination: destination,
-                                                               length: length, ipv4: .included)) == 0
+        func valid(_ form: IPv4PseudoHeader) -> Bool {
+            checksum(bytes, pseudoHeaderSum: pseudoHeaderSum(version: version, source: source, destination: destination,
+                                                             length: bytes.count, ipv4: form)) == 0
         }
-        guard valid else { return .failure(.badChecksum) }
+        // v3 over IPv4 is accepted with and without the pseudo-header, as RFC 9568 allows.
+        guard valid(.included) || (version == .v3 && !source.isIPv6 && valid(.omitted)) else { return .failure(.badChecksum) }
         guard count > 0 else { return .failure(.noAddresses) }
         let interval: Microseconds
         if version == .v3 {
@@ -166,6 +171,7 @@ public enum VRRPCodec {
         }
         guard interval.value > 0 else { return .failure(.zeroInterval) }
         var addresses: [VRRPAddress] = []
+        addresses.reserveCapacity(count)
         for i in 0..<count {
             addresses.append(VRRPAddress(bytes: bytes[(8 + i * size)..<(8 + (i + 1) * size)])!)
         }
@@ -175,27 +181,27 @@ public enum VRRPCodec {
                                           authenticationType: version == .v2 ? bytes[4] : 0, authenticationData: auth))
     }
 
-    static func pseudoHeader(version: VRRPVersion, source: VRRPAddress, destination: VRRPAddress,
-                             length: Int, ipv4: IPv4PseudoHeader) -> [UInt8] {
-        if version == .v2 { return [] }
-        if source.isIPv6 {
-            let l = UInt32(length)
-            return source.bytes + destination.bytes + [UInt8(l >> 24), UInt8(l >> 16 & 0xFF), UInt8(l >> 8 & 0xFF), UInt8(l & 0xFF), 0, 0, 0, ipProtocol]
+    /// The sum of the pseudo-header's 16-bit words (0 for v2, and for v3 over IPv4 without one).
+    static func pseudoHeaderSum(version: VRRPVersion, source: VRRPAddress, destination: VRRPAddress,
+                                length: Int, ipv4: IPv4PseudoHeader) -> UInt32 {
+        if version == .v2 || (!source.isIPv6 && ipv4 == .omitted) { return 0 }
+        var sum: UInt32 = 0
+        func add(_ address: VRRPAddress) {
+            var i = 0
+            while i < address.bytes.count { sum &+= UInt32(address.bytes[i]) << 8 | UInt32(address.bytes[i + 1]); i += 2 }
         }
-        if ipv4 == .omitted { return [] }
-        return source.bytes + destination.bytes + [0, ipProtocol, UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+        add(source)
+        add(destination)
+        // IPv6: 32-bit length, 3 zero bytes, next header. IPv4: zero byte, protocol, 16-bit length.
+        return sum &+ UInt32(length >> 16 & 0xFFFF) &+ UInt32(length & 0xFFFF) &+ UInt32(ipProtocol)
     }
 
     /// The Internet checksum (RFC 1071) of pseudo-header and message; 0 when a filled-in checksum is valid.
-    static func checksum(_ message: [UInt8], pseudoHeader: [UInt8]) -> UInt16 {
-        var sum: UInt32 = 0
-        func add(_ data: [UInt8]) {
-            var i = 0
-            while i + 1 < data.count { sum &+= UInt32(data[i]) << 8 | UInt32(data[i + 1]); i += 2 }
-            if i < data.count { sum &+= UInt32(data[i]) << 8 }
-        }
-        add(pseudoHeader)  // always an even length
-        add(message)
+    static func checksum(_ message: UnsafeRawBufferPointer, pseudoHeaderSum: UInt32) -> UInt16 {
+        var sum = pseudoHeaderSum
+        var i = 0
+        while i + 1 < message.count { sum &+= UInt32(message[i]) << 8 | UInt32(message[i + 1]); i += 2 }
+        if i < message.count { sum &+= UInt32(message[i]) << 8 }
         while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
         return ~UInt16(sum)
     }
@@ -260,7 +266,13 @@ extension VRRPCodec {
     /// message. Nil when it is not an IP packet carrying protocol 112 (IPv6 extension headers are
     /// not followed).
     public static func splitIPPacket(_ packet: some Collection<UInt8>) -> (source: VRRPAddress, destination: VRRPAddress, ttl: UInt8, message: [UInt8])? {
-        let p = Array(packet)
+        Array(packet).withUnsafeBytes { p in
+            ipHeader(p).map { ($0.source, $0.destination, $0.ttl, Array(p[$0.message])) }
+        }
+    }
+
+    /// `splitIPPacket` without copying: the message is a range of `p`.
+    static func ipHeader(_ p: UnsafeRawBufferPointer) -> (source: VRRPAddress, destination: VRRPAddress, ttl: UInt8, message: Range<Int>)? {
         guard let first = p.first else { return nil }
         switch first >> 4 {
         case 4:
@@ -268,11 +280,11 @@ extension VRRPCodec {
             guard headerLength >= 20, p.count >= headerLength, p[9] == ipProtocol else { return nil }
             let total = min(p.count, Int(p[2]) << 8 | Int(p[3]))
             guard total >= headerLength else { return nil }
-            return (VRRPAddress(bytes: p[12..<16])!, VRRPAddress(bytes: p[16..<20])!, p[8], Array(p[headerLength..<total]))
+            return (VRRPAddress(bytes: p[12..<16])!, VRRPAddress(bytes: p[16..<20])!, p[8], headerLength..<total)
         case 6:
             guard p.count >= 40, p[6] == ipProtocol else { return nil }
             let total = min(p.count, 40 + (Int(p[4]) << 8 | Int(p[5])))
-            return (VRRPAddress(bytes: p[8..<24])!, VRRPAddress(bytes: p[24..<40])!, p[7], Array(p[40..<total]))
+            return (VRRPAddress(bytes: p[8..<24])!, VRRPAddress(bytes: p[24..<40])!, p[7], 40..<total)
         default:
             return nil
         }

@@ -108,13 +108,14 @@ public struct VRRPSocket: ~Copyable, @unchecked Sendable {  // one owner; the de
     public func receive(into buffer: inout [UInt8]) -> (source: VRRPAddress, destination: VRRPAddress, ttl: UInt8, message: ArraySlice<UInt8>)? {
         if !isIPv6 {
             let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            guard n > 0, let ip = VRRPCodec.splitIPPacket(buffer[0..<n]) else { return nil }
-            return (ip.source, ip.destination, ip.ttl, ip.message[...])
+            guard n > 0, let ip = buffer.withUnsafeBytes({ VRRPCodec.ipHeader(UnsafeRawBufferPointer(rebasing: $0[..<n])) }) else { return nil }
+            return (ip.source, ip.destination, ip.ttl, buffer[ip.message])
         }
         var from = sockaddr_in6()
-        var control = [UInt8](repeating: 0, count: 128)
+        var destination = (UInt64(0), UInt64(0))
+        var hopLimit: Int32 = -1
         let n: Int = buffer.withUnsafeMutableBytes { data in
-            control.withUnsafeMutableBytes { ctl in
+            withUnsafeTemporaryAllocation(byteCount: 128, alignment: 8) { ctl in
                 withUnsafeMutablePointer(to: &from) { fromPointer in
                     var iov = iovec(iov_base: data.baseAddress, iov_len: data.count)
                     return withUnsafeMutablePointer(to: &iov) { iovPointer in
@@ -129,8 +130,8 @@ public struct VRRPSocket: ~Copyable, @unchecked Sendable {  // one owner; the de
                               labctl_cmsg_find(&header, Int32(IPPROTO_IPV6), IPV6_PKTINFO, &info, MemoryLayout<labctl_in6_pktinfo>.size) > 0 else {
                             return -1
                         }
-                        withUnsafeBytes(of: info.addr) { ctl.copyMemory(from: $0) }  // destination in control[0..<16]
-                        ctl[16] = UInt8(clamping: hops)
+                        withUnsafeBytes(of: info.addr) { address in withUnsafeMutableBytes(of: &destination) { $0.copyMemory(from: address) } }
+                        hopLimit = hops
                         return n
                     }
                 }
@@ -138,7 +139,7 @@ public struct VRRPSocket: ~Copyable, @unchecked Sendable {  // one owner; the de
         }
         guard n > 0 else { return nil }
         let source = withUnsafeBytes(of: from.sin6_addr) { VRRPAddress(bytes: $0)! }
-        return (source, VRRPAddress(bytes: control[0..<16])!, control[16], buffer[0..<n])
+        return (source, withUnsafeBytes(of: destination) { VRRPAddress(bytes: $0)! }, UInt8(clamping: hopLimit), buffer[0..<n])
     }
 }
 
