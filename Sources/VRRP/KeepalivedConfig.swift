@@ -81,7 +81,8 @@ public struct KeepalivedConfig: Sendable, Hashable {
         public var virtualAddresses: [VirtualAddress]
         public var unicastSource: VRRPAddress?
         public var unicastPeers: [VRRPAddress] = []
-        /// `use_vmac [NAME]`: send from a macvlan with the virtual MAC 00:00:5e:00:01|02:VRID.
+        /// `use_vmac [NAME]`: send from a macvlan with the virtual MAC 00:00:5e:00:01|02:VRID;
+        /// "" when no name was given (see ``virtualMACInterface``).
         public var virtualMAC: String?
         /// v2 `authentication { auth_type PASS; auth_pass SECRET }`: the first 8 bytes of SECRET,
         /// as keepalived sends them (a multi-byte character may be cut).
@@ -98,6 +99,15 @@ public struct KeepalivedConfig: Sendable, Hashable {
         public var location: ConfigLocation
 
         public var isIPv6: Bool { virtualAddresses.first?.address.isIPv6 ?? false }
+
+        /// The macvlan of `use_vmac`: its name (keepalived's default is vrrp.VRID) and MAC.
+        public var virtualMACInterface: VRRPVirtualMAC? {
+            virtualMAC.map { VRRPVirtualMAC(virtualRouterID: virtualRouterID, ipv6: isIPv6, interfaceName: $0.isEmpty ? nil : $0) }
+        }
+
+        /// Where advertisements are sent and received and VIPs without `dev` go: the virtual MAC
+        /// interface with `use_vmac`, else `interface`.
+        public var vrrpInterface: String { virtualMACInterface?.interfaceName ?? interface }
     }
 
     public var global = GlobalDefinitions()
@@ -153,6 +163,12 @@ private struct KeepalivedConfigReader {
             for tracked in instance.trackScripts where !config.scripts.contains(where: { $0.name == tracked.name }) {
                 throw Err(tracked.location, "track_script \(tracked.name): no vrrp_script of that name")
             }
+            if let vmac = instance.virtualMACInterface {
+                if let other = seen["vmac/" + vmac.interfaceName] {
+                    throw Err(instance.location, "use_vmac interface \(vmac.interfaceName) is already used by the instance at \(other)")
+                }
+                seen["vmac/" + vmac.interfaceName] = instance.location
+            }
             let key = "\(instance.interface)/\(instance.virtualRouterID)/\(instance.isIPv6)"
             if let other = seen[key] {
                 throw Err(instance.location, "virtual_router_id \(instance.virtualRouterID) on \(instance.interface) is already used at \(other)")
@@ -166,6 +182,11 @@ private struct KeepalivedConfigReader {
             }
         }
         return config
+    }
+
+    /// What the kernel accepts as a link name: 1–15 bytes, no '/', no white space.
+    static func isInterfaceName(_ name: String) -> Bool {
+        (1...15).contains(name.utf8.count) && !name.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 <= 0x20 })
     }
 
     // MARK: blocks
@@ -222,6 +243,7 @@ private struct KeepalivedConfigReader {
     func instance(_ s: Statement, defaultVersion: VRRPVersion?) throws -> KeepalivedConfig.Instance {
         try count(s, 1...1)
         var interface: String?, vrid: UInt8?, version: VRRPVersion?
+        var vmacLocation: ConfigLocation?
         var addresses: [KeepalivedConfig.VirtualAddress] = []
         var i = KeepalivedConfig.Instance(name: s.arguments[0], interface: "", virtualRouterID: 0, version: .v3,
                                           virtualAddresses: [], location: s.location)
@@ -258,7 +280,11 @@ private struct KeepalivedConfigReader {
                 }
             case "use_vmac":
                 try count(item, 0...1)
+                if let name = item.arguments.first, !Self.isInterfaceName(name) {
+                    throw Err(item.location, "use_vmac: '\(name)' is not an interface name")
+                }
                 i.virtualMAC = item.arguments.first ?? ""
+                vmacLocation = item.location
             case "authentication":
                 try none(item)
                 var type: String?, pass: String?
@@ -291,6 +317,12 @@ private struct KeepalivedConfigReader {
         }
         i.interface = interface
         i.virtualRouterID = vrid
+        if let vmacLocation, !i.unicastPeers.isEmpty {
+            throw Err(vmacLocation, "use_vmac with unicast_peer needs vmac_xmit_base, which labctl does not support")
+        }
+        if let vmacLocation, i.virtualMAC?.isEmpty == false, i.virtualMAC == interface {
+            throw Err(vmacLocation, "use_vmac: \(interface) is the instance's own interface")
+        }
         i.virtualAddresses = addresses
         i.version = version ?? (first.address.isIPv6 ? .v3 : defaultVersion ?? .v2)
         if i.version == .v2 && first.address.isIPv6 { throw Err(s.location, "vrrp_instance \(i.name): VRRP version 2 has no IPv6") }
@@ -325,7 +357,7 @@ private struct KeepalivedConfigReader {
             switch item.keyword {
             case "interface":
                 try count(item, 1...1)
-                guard (1...15).contains(item.arguments[0].utf8.count), !item.arguments[0].contains("/") else {
+                guard Self.isInterfaceName(item.arguments[0]) else {
                     throw Err(item.location, "interface '\(item.arguments[0])' is not an interface name")
                 }
                 binding.interface = item.arguments[0]

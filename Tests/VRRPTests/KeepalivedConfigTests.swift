@@ -77,7 +77,6 @@ struct KeepalivedConfigTests {
                     192.0.2.2
                     192.0.2.3
                 }
-                use_vmac
                 virtual_ipaddress {
                     192.0.2.100/24 dev br0 label br0:vip
                     192.0.2.101
@@ -110,7 +109,7 @@ struct KeepalivedConfigTests {
         #expect(!i.preempt && i.preemptDelay == .seconds(5) && i.accept)
         #expect(i.unicastSource?.description == "192.0.2.1")
         #expect(i.unicastPeers.map(\.description) == ["192.0.2.2", "192.0.2.3"])
-        #expect(i.virtualMAC == "")
+        #expect(i.virtualMAC == nil && i.vrrpInterface == "br0")
         #expect(i.virtualAddresses[0].device == "br0" && i.virtualAddresses[0].label == "br0:vip")
         #expect(i.virtualAddresses[1].description == "192.0.2.101/32")
         #expect(i.trackScripts.map(\.weight) == [nil, 10])
@@ -180,10 +179,39 @@ struct KeepalivedConfigTests {
         ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n mtu 1420\n }\n}\n", "keepalived.conf:7: unknown keyword 'mtu' in wireguard"),
         ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n route 10.1.3.0/23\n }\n}\n", "keepalived.conf:7: route '10.1.3.0/23' has bits set beyond its prefix length"),
         ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress { 10.0.0.1 }\n wireguard {\n interface wg1\n route 10.1.0.0/33\n }\n}\n", "keepalived.conf:7: prefix length in '10.1.0.0/33' must be 0 to 32"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n use_vmac\n unicast_peer {\n 10.0.0.2\n }\n virtual_ipaddress { 10.0.0.1 }\n}\n", "keepalived.conf:4: use_vmac with unicast_peer needs vmac_xmit_base, which labctl does not support"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n use_vmac a/b\n virtual_ipaddress { 10.0.0.1 }\n}\n", "keepalived.conf:4: use_vmac: 'a/b' is not an interface name"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n use_vmac vmac-with-a-long-name\n virtual_ipaddress { 10.0.0.1 }\n}\n", "keepalived.conf:4: use_vmac: 'vmac-with-a-long-name' is not an interface name"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n use_vmac e\n virtual_ipaddress { 10.0.0.1 }\n}\n", "keepalived.conf:4: use_vmac: e is the instance's own interface"),
+        ("vrrp_instance x {\n interface e\n virtual_router_id 5\n use_vmac v\n virtual_ipaddress { 10.0.0.1 }\n}\nvrrp_instance y {\n interface f\n virtual_router_id 6\n use_vmac v\n virtual_ipaddress { 10.0.0.2 }\n}\n", "keepalived.conf:7: use_vmac interface v is already used by the instance at keepalived.conf:1"),
     ])
     func errorsNameFileAndLine(text: String, message: String) {
         #expect(throws: KeepalivedConfigError.self) { try KeepalivedConfig.parse(text) }
         do { _ = try KeepalivedConfig.parse(text) } catch { #expect("\(error)" == message) }
+    }
+
+    @Test func useVmacNamesTheMacvlanAndItsMAC() throws {
+        let config = try KeepalivedConfig.parse("""
+            vrrp_instance v4 {
+                interface eth0
+                virtual_router_id 52
+                use_vmac
+                virtual_ipaddress { 192.0.2.100/24 }
+            }
+            vrrp_instance v6 {
+                interface eth0
+                virtual_router_id 52
+                use_vmac vmac6
+                virtual_ipaddress { 2001:db8:1::2/64 }
+            }
+            """)
+        let (v4, v6) = (config.instances[0], config.instances[1])
+        #expect(v4.virtualMAC == "" && v4.vrrpInterface == "vrrp.52")
+        #expect(v4.virtualMACInterface?.address == [0x00, 0x00, 0x5E, 0x00, 0x01, 52])
+        #expect(v4.virtualMACInterface?.addressText == "00:00:5e:00:01:34")
+        #expect(v6.vrrpInterface == "vmac6")
+        #expect(v6.virtualMACInterface?.addressText == "00:00:5e:00:02:34")
+        #expect(VRRPVirtualMAC(virtualRouterID: 255, ipv6: false).interfaceName == "vrrp.255")
     }
 
     @Test func wireGuardBlock() throws {

@@ -101,6 +101,28 @@ import Testing
             .map { "INSTANCE vi_4 \($0) 150;" }.joined())
     }
 
+    /// Both sides with `use_vmac`: keepalived is master first, labctl preempts it, then hands
+    /// back on SIGTERM; the observer sees the virtual MAC for the VIP throughout.
+    @Test(arguments: ["v4", "v6"])
+    func useVmacWorksWithKeepalived(family: String) throws {
+        let mac = family == "v4" ? "00:00:5e:00:01:34" : "00:00:5e:00:02:35"
+        #expect(try seconds("vmac.\(family).keepalived_vip") < 1.5)
+        #expect(try seconds("vmac.\(family).labctl_vip") < 1.5)
+        #expect(try value("vmac.\(family).keepalived_kept_vip") == "no")
+        #expect(try value("vmac.\(family).link") == "\(mac) macvlan mode private")
+        #expect(try (Int(value("vmac.\(family).received_from_keepalived")) ?? 0) > 0)
+        #expect(try value("vmac.\(family).labctl_advert_macs") == mac + " ")
+        for phase in ["labctl", "keepalived"] { #expect(try value("vmac.\(family).ping_\(phase)") == "ok") }
+        for phase in ["before", "labctl", "keepalived"] { #expect(try value("vmac.\(family).neighbour_\(phase)") == mac) }
+        #expect(try seconds("vmac.\(family).sigterm.keepalived_vip") < 0.061 + Self.margin)
+        #expect(try value("vmac.\(family).labctl_link_after_stop") == "gone")
+    }
+
+    @Test func useVmacSetsTheParentsARPSysctlsAndRestoresThem() throws {
+        #expect(try value("vmac.v4.parent_arp") == "1 1 ")
+        #expect(try value("vmac.v4.parent_arp_after_stop") == "0 0 ")
+    }
+
     @Test func unicastPeersWorkWithKeepalived() throws {
         #expect(try seconds("unicast.labctl_vip") < 1.5)
         #expect(try value("unicast.keepalived_vip") == "no")

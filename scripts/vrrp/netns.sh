@@ -77,17 +77,17 @@ stop() {
     for _ in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
     rm -f "$work/$1.$n.pid" "$work/$1-main.$n.pid" "$work/$1-vrrp.$n.pid"
 }
-has_vip() {  # NAMESPACE FAMILY
-    if [ "$2" = 6 ]; then ip -n "$(ns $1)" -6 addr show dev e0 | grep -q "2001:db8:1::2/64"
-    else ip -n "$(ns $1)" -4 addr show dev e0 | grep -q "192.0.2.100/24"; fi
+has_vip() {  # NAMESPACE FAMILY [DEVICE=e0]
+    if [ "$2" = 6 ]; then ip -n "$(ns $1)" -6 addr show dev "${3:-e0}" 2>/dev/null | grep -q "2001:db8:1::2/64"
+    else ip -n "$(ns $1)" -4 addr show dev "${3:-e0}" 2>/dev/null | grep -q "192.0.2.100/24"; fi
 }
-# wait_vip NAMESPACE FAMILY TIMEOUT: seconds until the VIP is there, or "timeout".
+# wait_vip NAMESPACE FAMILY TIMEOUT [DEVICE=e0]: seconds until the VIP is there, or "timeout".
 wait_vip() {
     local start end
     start=$(now)
     end=$(echo "$start + $3" | bc)
     while (( $(echo "$(now) < $end" | bc) )); do
-        if has_vip "$1" "$2"; then echo "$(now) - $start" | bc; return; fi
+        if has_vip "$1" "$2" "${4:-e0}"; then echo "$(now) - $start" | bc; return; fi
         sleep 0.01
     done
     echo timeout

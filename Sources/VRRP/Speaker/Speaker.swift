@@ -79,8 +79,8 @@ public struct VRRPSpeaker: Sendable {
             for tracked in instance.trackInterfaces where interfaces[tracked.name] == nil {
                 throw KeepalivedConfigError(tracked.location, "track_interface \(tracked.name): no such interface")
             }
-            if instance.virtualMAC != nil {
-                throw KeepalivedConfigError(instance.location, "vrrp_instance \(instance.name): use_vmac is not supported by labctl yet")
+            if let vmac = instance.virtualMACInterface, let existing = interfaces[vmac.interfaceName], existing.mac != vmac.address {
+                throw KeepalivedConfigError(instance.location, "vrrp_instance \(instance.name): use_vmac: \(vmac.interfaceName) exists and does not have the virtual MAC \(vmac.addressText)")
             }
         }
         if config.global.enableScriptSecurity {
@@ -131,6 +131,27 @@ final class SocketPair {
     }
 }
 
+/// The descriptors the loop polls, in a fixed order: the signalfd, the control socket if any, the
+/// receiving sockets, then the monitors' descriptors. Built once, so a wake-up allocates nothing.
+struct PollSet {
+    var descriptors: [pollfd]
+    let socketBase: Int
+    let monitorBase: Int
+    /// The monitor of each descriptor from `monitorBase` on.
+    let monitorOfDescriptor: [Int]
+
+    init(signal: Int32, control: Int32, sockets: [Int32], monitors: [[Int32]]) {
+        func watch(_ fd: Int32) -> pollfd { pollfd(fd: fd, events: Int16(POLLIN), revents: 0) }
+        descriptors = [watch(signal)]
+        if control >= 0 { descriptors.append(watch(control)) }
+        socketBase = descriptors.count
+        descriptors += sockets.map(watch)
+        monitorBase = descriptors.count
+        monitorOfDescriptor = monitors.enumerated().flatMap { k, fds in fds.map { _ in k } }
+        descriptors += monitors.flatMap { $0.map(watch) }
+    }
+}
+
 /// The running state of one instance.
 struct RunningInstance {
     var config: KeepalivedConfig.Instance
@@ -165,7 +186,7 @@ final class SpeakerEngine {
     var monitorHealth: [Bool?]
     var monitorDue: [Microseconds]
     var interfaceHealth: [String: Bool] = [:]
-    var addresses: AddressControl
+    var links: LinkControl
     let announcer: AnnouncementSocket
     var notifyQueue: [[String]] = []
     var notifyPID: pid_t?
@@ -174,6 +195,9 @@ final class SpeakerEngine {
     var stopping = false
     var nextInterfaceCheck = Microseconds(0)
     var buffer = [UInt8](repeating: 0, count: 65536)
+    var pollSet = PollSet(signal: -1, control: -1, sockets: [], monitors: [])
+    var createdVirtualMACs: [(name: String, index: Int32)] = []
+    var savedSysctls: [(path: String, value: Int)] = []
     let defaultUser: (uid: UInt32, gid: UInt32)
 
     init(config: KeepalivedConfig, options: VRRPSpeakerOptions) throws {
@@ -184,7 +208,7 @@ final class SpeakerEngine {
         for monitor in options.monitors where !config.instances.contains(where: { $0.name == monitor.instance }) {
             throw KeepalivedConfigError(nil, "monitor \(monitor.name): no vrrp_instance \(monitor.instance)")
         }
-        addresses = try AddressControl()
+        links = try LinkControl()
         announcer = try AnnouncementSocket()
         defaultUser = try config.global.scriptUser.map { try ScriptRunner.lookup(user: $0, group: config.global.scriptGroup) } ?? (0, 0)
 
@@ -203,6 +227,7 @@ final class SpeakerEngine {
                                                  user: user, nextRun: start)
         }
         for instance in config.instances {
+            if let vmac = instance.virtualMACInterface { try prepare(vmac, for: instance) }
             let (socketIndex, primary) = try openSockets(for: instance)
             let machineConfig = VRRPRouterConfig(
                 version: instance.version, virtualRouterID: instance.virtualRouterID, priority: instance.priority,
@@ -234,6 +259,7 @@ final class SpeakerEngine {
     }
 
     deinit {
+        releaseVirtualMACs()
         close(signalDescriptor)
         if controlDescriptor >= 0 {
             close(controlDescriptor)
@@ -244,11 +270,18 @@ final class SpeakerEngine {
     /// The socket pair for the instance's interface and primary address (the unicast source, or
     /// the interface's first address of the family), waiting until that address can be bound:
     /// a tentative IPv6 link-local address cannot be, until duplicate address detection ends.
+    /// With `use_vmac`, the primary address is the parent interface's, and the sockets are on the
+    /// virtual MAC interface (an IPv6 one gets the parent's link-local address, deprecated).
     private func openSockets(for instance: KeepalivedConfig.Instance) throws -> (socket: Int, primary: VRRPAddress) {
         let deadline = monotonicNow() + options.addressWait
         while true {
-            let info = try InterfaceInfo.named(instance.interface)
-            if let primary = instance.unicastSource ?? (instance.isIPv6 ? info.ipv6LinkLocal.first : info.ipv4.first) {
+            let parent = try InterfaceInfo.named(instance.interface)
+            var info = instance.virtualMAC == nil ? parent : try InterfaceInfo.named(instance.vrrpInterface)
+            if let primary = instance.unicastSource ?? (instance.isIPv6 ? parent.ipv6LinkLocal.first : parent.ipv4.first) {
+                if instance.virtualMAC != nil && primary.isIPv6 && !info.ipv6LinkLocal.contains(primary) {
+                    try links.add(primary, prefixLength: 64, interfaceIndex: info.index, deprecated: true)
+                    info = try InterfaceInfo.named(instance.vrrpInterface)
+                }
                 if let i = sockets.firstIndex(where: { $0.send.interfaceIndex == info.index && $0.send.source == primary }) {
                     return (i, primary)
                 }
@@ -265,11 +298,64 @@ final class SpeakerEngine {
         }
     }
 
+    // MARK: virtual MAC interfaces
+
+    /// Creates (or adopts, after a crash) the macvlan of `use_vmac` and sets it up as keepalived
+    /// does; undone by ``releaseVirtualMACs()``.
+    private func prepare(_ vmac: VRRPVirtualMAC, for instance: KeepalivedConfig.Instance) throws {
+        let parent = try InterfaceInfo.named(instance.interface)
+        let existing = try InterfaceInfo.all()[vmac.interfaceName]
+        if existing == nil {
+            try links.createVirtualMAC(vmac, parentIndex: parent.index)
+            options.log("(\(instance.name)) created \(vmac.interfaceName) with MAC \(vmac.addressText) on \(instance.interface)")
+        }
+        let index = try InterfaceInfo.named(vmac.interfaceName).index
+        createdVirtualMACs.append((vmac.interfaceName, index))
+        try links.disableAddressGeneration(interfaceIndex: index, name: vmac.interfaceName)
+        if !instance.isIPv6 {
+            for setting in VRRPVirtualMAC.interfaceSettings { try setSysctl("ipv4/conf/\(vmac.interfaceName)/\(setting.key)", setting.value, restore: false) }
+            for setting in VRRPVirtualMAC.parentSettings { try setSysctl("ipv4/conf/\(instance.interface)/\(setting.key)", setting.value, restore: true) }
+            // The kernel filters with the larger of "all" and the interface's rp_filter. As
+            // keepalived does: move "all" onto the parent and the default, then clear it.
+            if let all = SysctlFile.read("/proc/sys/net/ipv4/conf/all/rp_filter"), all > 0 {
+                for name in [instance.interface, "default"] {
+                    if let own = SysctlFile.read("/proc/sys/net/ipv4/conf/\(name)/rp_filter"), own < all {
+                        try setSysctl("ipv4/conf/\(name)/rp_filter", all, restore: true)
+                    }
+                }
+                try setSysctl("ipv4/conf/all/rp_filter", 0, restore: true)
+            }
+            try setSysctl("ipv6/conf/\(vmac.interfaceName)/disable_ipv6", 1, restore: false)
+        }
+        try links.setUp(interfaceIndex: index, name: vmac.interfaceName)
+    }
+
+    /// Writes /proc/sys/net/KEY, remembering the old value to write back at exit if `restore`.
+    private func setSysctl(_ key: String, _ value: Int, restore: Bool) throws {
+        let path = "/proc/sys/net/" + key
+        guard let old = SysctlFile.read(path) else { throw VRRPSystemError.last("read \(path)") }
+        guard old != value else { return }
+        guard SysctlFile.write(path, value) else { throw VRRPSystemError.last("write \(path)") }
+        if restore && !savedSysctls.contains(where: { $0.path == path }) { savedSysctls.append((path, old)) }
+    }
+
+    /// Deletes the virtual MAC interfaces and puts the parents' sysctls back. Idempotent.
+    private func releaseVirtualMACs() {
+        for (name, index) in createdVirtualMACs.reversed() {
+            do { try links.deleteLink(interfaceIndex: index, name: name) } catch { options.log("\(error)") }
+        }
+        createdVirtualMACs = []
+        for (path, value) in savedSysctls.reversed() where !SysctlFile.write(path, value) { options.log("could not restore \(path)") }
+        savedSysctls = []
+    }
+
     // MARK: the loop
 
     func run() throws {
         options.log("\(instances.count) instance\(instances.count == 1 ? "" : "s") on \(sockets.count) socket\(sockets.count == 1 ? "" : "s")")
         checkInterfaces(now: monotonicNow())
+        pollSet = PollSet(signal: signalDescriptor, control: controlDescriptor, sockets: sockets.map { $0.receive.descriptor },
+                          monitors: options.monitors.map(\.descriptors))
         var stopDeadline: Microseconds?
         while true {
             var now = monotonicNow()
@@ -279,36 +365,28 @@ final class SpeakerEngine {
                 if stopDeadline == nil { stopDeadline = now + .seconds(10) }
             }
             var deadline = stopping ? now + .seconds(1) : nextInterfaceCheck
-            for instance in instances { if let d = instance.state.nextDeadline, d < deadline { deadline = d } }
-            for script in scripts.values {
-                if script.pid == nil, script.nextRun < deadline { deadline = script.nextRun }
-                if let k = script.killAt, k < deadline { deadline = k }
-            }
-            if !stopping { for due in monitorDue where due < deadline { deadline = due } }
-            var fds = [pollfd(fd: signalDescriptor, events: Int16(POLLIN), revents: 0)]
-            if controlDescriptor >= 0 { fds.append(pollfd(fd: controlDescriptor, events: Int16(POLLIN), revents: 0)) }
-            let socketBase = fds.count
-            if !stopping { for pair in sockets { fds.append(pollfd(fd: pair.receive.descriptor, events: Int16(POLLIN), revents: 0)) } }
-            let monitorBase = fds.count
-            var monitorOfDescriptor: [Int] = []
-            if !stopping {
-                for (k, monitor) in options.monitors.enumerated() {
-                    for fd in monitor.descriptors {
-                        fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0))
-                        monitorOfDescriptor.append(k)
-                    }
+            for i in instances.indices { if let d = instances[i].state.nextDeadline, d < deadline { deadline = d } }
+            if !scripts.isEmpty {
+                for script in scripts.values {
+                    if script.pid == nil, script.nextRun < deadline { deadline = script.nextRun }
+                    if let k = script.killAt, k < deadline { deadline = k }
                 }
             }
+            if !stopping { for due in monitorDue where due < deadline { deadline = due } }
+            // While stopping, only signals and status requests are read.
+            let watched = stopping ? pollSet.socketBase : pollSet.descriptors.count
             let timeout = max(0, (deadline - now).value)
-            let ready = labctl_poll_us(&fds, UInt(fds.count), timeout)
+            let ready = labctl_poll_us(&pollSet.descriptors, UInt(watched), timeout)
             if ready < 0 && errno != EINTR { throw VRRPSystemError.last("ppoll") }
             now = monotonicNow()
             if ready > 0 {
-                if fds[0].revents != 0 { handleSignals(now: now) }
-                if controlDescriptor >= 0 && fds[1].revents != 0 { answerStatus(now: now) }
+                if pollSet.descriptors[0].revents != 0 { handleSignals(now: now) }
+                if controlDescriptor >= 0 && pollSet.descriptors[1].revents != 0 { answerStatus(now: now) }
                 if !stopping {
-                    for (k, pair) in sockets.enumerated() where fds[socketBase + k].revents != 0 { receive(pair, now: monotonicNow()) }
-                    for (j, k) in monitorOfDescriptor.enumerated() where fds[monitorBase + j].revents != 0 { monitorDue[k] = Microseconds(0) }
+                    for k in sockets.indices where pollSet.descriptors[pollSet.socketBase + k].revents != 0 { receive(sockets[k], now: now) }
+                    for (j, k) in pollSet.monitorOfDescriptor.enumerated() where pollSet.descriptors[pollSet.monitorBase + j].revents != 0 {
+                        monitorDue[k] = Microseconds(0)
+                    }
                 }
             }
             if stopping { continue }
@@ -320,6 +398,7 @@ final class SpeakerEngine {
             runMonitors(now: now)
             if now >= nextInterfaceCheck { checkInterfaces(now: now) }
         }
+        releaseVirtualMACs()
         options.log("stopped")
     }
 
@@ -351,9 +430,9 @@ final class SpeakerEngine {
             }
         case .addVirtualAddresses:
             for vip in cfg.virtualAddresses {
-                let device = vip.device ?? cfg.interface
+                let device = vip.device ?? cfg.vrrpInterface
                 do {
-                    try addresses.add(vip.address, prefixLength: vip.prefixLength, interfaceIndex: try InterfaceInfo.named(device).index, label: vip.label)
+                    try links.add(vip.address, prefixLength: vip.prefixLength, interfaceIndex: try InterfaceInfo.named(device).index, label: vip.label)
                 } catch {
                     options.log("(\(cfg.name)) \(error)")
                 }
@@ -362,7 +441,7 @@ final class SpeakerEngine {
             removeAddresses(cfg)
         case .announceVirtualAddresses:
             for vip in cfg.virtualAddresses {
-                guard let info = try? InterfaceInfo.named(vip.device ?? cfg.interface) else { continue }
+                guard let info = try? InterfaceInfo.named(vip.device ?? cfg.vrrpInterface) else { continue }
                 for _ in 0..<2 {
                     do { try announcer.announce(vip.address, on: info) } catch { options.log("(\(cfg.name)) \(error)") }
                 }
@@ -378,8 +457,8 @@ final class SpeakerEngine {
 
     private func removeAddresses(_ cfg: KeepalivedConfig.Instance) {
         for vip in cfg.virtualAddresses {
-            guard let index = try? InterfaceInfo.named(vip.device ?? cfg.interface).index else { continue }
-            do { try addresses.remove(vip.address, prefixLength: vip.prefixLength, interfaceIndex: index) } catch {
+            guard let index = try? InterfaceInfo.named(vip.device ?? cfg.vrrpInterface).index else { continue }
+            do { try links.remove(vip.address, prefixLength: vip.prefixLength, interfaceIndex: index) } catch {
                 options.log("(\(cfg.name)) \(error)")
             }
         }
@@ -395,8 +474,7 @@ final class SpeakerEngine {
                 pair.strays.record(.unknownVirtualRouter)
                 continue
             }
-            let cfg = instances[index].config
-            if !cfg.unicastPeers.isEmpty && !cfg.unicastPeers.contains(packet.source) { continue }
+            if !instances[index].config.unicastPeers.isEmpty && !instances[index].config.unicastPeers.contains(packet.source) { continue }
             guard let ad = instances[index].filter.accept(packet.message, ttl: packet.ttl, source: packet.source,
                                                           destination: packet.destination) else { continue }
             instances[index].received += 1
@@ -583,6 +661,7 @@ final class SpeakerEngine {
             let tracking = i.policy.items.map { "\(JSONText.string($0.name)):\(health($0.name).map { $0 ? "true" : "false" } ?? "null")" }
                 .joined(separator: ",")
             out += "{\"name\":\(JSONText.string(cfg.name)),\"interface\":\(JSONText.string(cfg.interface)),"
+            out += "\"virtualMACInterface\":\(cfg.virtualMACInterface.map { JSONText.string($0.interfaceName) } ?? "null"),"
             out += "\"state\":\"\(s.role == .initialize && s.stopped ? "STOP" : s.role.rawValue)\",\"virtualRouterID\":\(cfg.virtualRouterID),"
             out += "\"version\":\(cfg.version.rawValue),\"priority\":\(cfg.priority),\"effectivePriority\":\(s.effectivePriority),"
             out += "\"advertisementInterval\":\"\(cfg.advertisementInterval)\",\"masterAdvertisementInterval\":\"\(s.masterAdvertisementInterval)\","

@@ -74,8 +74,9 @@ public struct InterfaceInfo: Sendable, Hashable {
     }
 }
 
-/// Adds and removes interface addresses over rtnetlink: the VIPs.
-public struct AddressControl: ~Copyable, @unchecked Sendable {  // one owner; the socket is not shared
+/// The rtnetlink requests the speaker makes: VIPs added and removed, and the macvlan
+/// interfaces of `use_vmac` created, configured and deleted.
+public struct LinkControl: ~Copyable, @unchecked Sendable {  // one owner; the socket is not shared
     private let fd: Int32
     private var sequence: UInt32 = 1
 
@@ -87,11 +88,17 @@ public struct AddressControl: ~Copyable, @unchecked Sendable {  // one owner; th
     deinit { close(fd) }
 
     /// Adds `address/prefixLength` to the interface. IPv6 addresses skip duplicate address
-    /// detection, as a VIP that moves must be usable at once. False if it was already there.
+    /// detection, as a VIP that moves must be usable at once. A deprecated address is not chosen
+    /// as a source for new connections. False if it was already there.
     @discardableResult
-    public mutating func add(_ address: VRRPAddress, prefixLength: UInt8, interfaceIndex: Int32, label: String? = nil) throws -> Bool {
+    public mutating func add(_ address: VRRPAddress, prefixLength: UInt8, interfaceIndex: Int32, label: String? = nil,
+                             deprecated: Bool = false) throws -> Bool {
         do {
-            try request(UInt16(RTM_NEWADDR), flags: Int32(NLM_F_CREATE | NLM_F_EXCL), address, prefixLength, interfaceIndex, label)
+            try request("add address \(address)/\(prefixLength)") {
+                RouteNetlinkMessage.address(type: UInt16(RTM_NEWADDR), flags: UInt16(NLM_F_CREATE | NLM_F_EXCL) | $0, sequence: $1,
+                                            address: address, prefixLength: prefixLength, interfaceIndex: interfaceIndex,
+                                            label: label, deprecated: deprecated)
+            }
             return true
         } catch let error as VRRPSystemError where error.errno == .fileExists {
             return false
@@ -102,19 +109,43 @@ public struct AddressControl: ~Copyable, @unchecked Sendable {  // one owner; th
     @discardableResult
     public mutating func remove(_ address: VRRPAddress, prefixLength: UInt8, interfaceIndex: Int32) throws -> Bool {
         do {
-            try request(UInt16(RTM_DELADDR), flags: 0, address, prefixLength, interfaceIndex, nil)
+            try request("remove address \(address)/\(prefixLength)") {
+                RouteNetlinkMessage.address(type: UInt16(RTM_DELADDR), flags: $0, sequence: $1, address: address,
+                                            prefixLength: prefixLength, interfaceIndex: interfaceIndex, label: nil)
+            }
             return true
         } catch let error as VRRPSystemError where error.errno == .addressNotAvailable || error.errno == .operationNotSupportedByDevice {
             return false
         }
     }
 
-    private mutating func request(_ type: UInt16, flags: Int32, _ address: VRRPAddress, _ prefixLength: UInt8,
-                                  _ index: Int32, _ label: String?) throws {
+    /// Creates the macvlan `vmac` on `parentIndex` in private mode, without IPv6 address
+    /// generation, down.
+    public mutating func createVirtualMAC(_ vmac: VRRPVirtualMAC, parentIndex: Int32) throws {
+        try request("create \(vmac.interfaceName) (macvlan, \(vmac.addressText))") {
+            RouteNetlinkMessage.createMacvlan(name: vmac.interfaceName, parentIndex: parentIndex, mac: vmac.address, flags: $0, sequence: $1)
+        }
+    }
+
+    /// Stops the kernel from generating IPv6 addresses on the interface (IN6_ADDR_GEN_MODE_NONE).
+    public mutating func disableAddressGeneration(interfaceIndex: Int32, name: String) throws {
+        try request("set addrgenmode none on \(name)") {
+            RouteNetlinkMessage.addressGenerationNone(interfaceIndex: interfaceIndex, flags: $0, sequence: $1)
+        }
+    }
+
+    public mutating func setUp(interfaceIndex: Int32, name: String) throws {
+        try request("set \(name) up") { RouteNetlinkMessage.linkUp(interfaceIndex: interfaceIndex, flags: $0, sequence: $1) }
+    }
+
+    public mutating func deleteLink(interfaceIndex: Int32, name: String) throws {
+        try request("delete \(name)") { RouteNetlinkMessage.deleteLink(interfaceIndex: interfaceIndex, flags: $0, sequence: $1) }
+    }
+
+    /// Sends the message `make(flags, sequence)` builds and waits for its acknowledgement.
+    private mutating func request(_ what: String, _ make: (_ flags: UInt16, _ sequence: UInt32) -> [UInt8]) throws {
         sequence &+= 1
-        let message = RouteNetlinkMessage.address(type: type, flags: UInt16(flags | NLM_F_REQUEST | NLM_F_ACK), sequence: sequence,
-                                                  address: address, prefixLength: prefixLength, interfaceIndex: index, label: label)
-        let what = "\(type == UInt16(RTM_NEWADDR) ? "add" : "remove") address \(address)/\(prefixLength)"
+        let message = make(UInt16(NLM_F_REQUEST | NLM_F_ACK), sequence)
         guard message.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == message.count else {
             throw VRRPSystemError.last(what)
         }
@@ -137,21 +168,71 @@ public struct AddressControl: ~Copyable, @unchecked Sendable {  // one owner; th
 /// rtnetlink messages as bytes (pure, so they can be tested without a socket).
 enum RouteNetlinkMessage {
     static func address(type: UInt16, flags: UInt16, sequence: UInt32, address: VRRPAddress, prefixLength: UInt8,
-                        interfaceIndex: Int32, label: String?) -> [UInt8] {
+                        interfaceIndex: Int32, label: String?, deprecated: Bool = false) -> [UInt8] {
         var body: [UInt8] = [address.isIPv6 ? UInt8(AF_INET6) : UInt8(AF_INET), prefixLength,
-                             address.isIPv6 ? UInt8(IFA_F_NODAD) : 0, 0 /* RT_SCOPE_UNIVERSE */]
+                             address.isIPv6 ? UInt8(IFA_F_NODAD) : 0, 0 /* RT_SCOPE_UNIVERSE; IPv6 derives the scope */]
         body += hostOrder(UInt32(bitPattern: interfaceIndex))
-        func attribute(_ type: UInt16, _ payload: [UInt8]) {
-            let length = 4 + payload.count
-            body += hostOrder(UInt16(length)) + hostOrder(type) + payload
-            body += [UInt8](repeating: 0, count: (4 - length % 4) % 4)
+        attribute(&body, UInt16(IFA_LOCAL), address.bytes)
+        attribute(&body, UInt16(IFA_ADDRESS), address.bytes)
+        if let label, !address.isIPv6 { attribute(&body, UInt16(IFA_LABEL), Array(label.utf8.prefix(15)) + [0]) }
+        if deprecated {
+            // struct ifa_cacheinfo: preferred 0 s, valid forever.
+            attribute(&body, UInt16(IFA_CACHEINFO), hostOrder(UInt32(0)) + hostOrder(UInt32.max) + hostOrder(UInt64(0)))
         }
-        attribute(UInt16(IFA_LOCAL), address.bytes)
-        attribute(UInt16(IFA_ADDRESS), address.bytes)
-        if let label, !address.isIPv6 { attribute(UInt16(IFA_LABEL), Array(label.utf8.prefix(15)) + [0]) }
-        let total = 16 + body.count
-        return hostOrder(UInt32(total)) + hostOrder(type) + hostOrder(flags) + hostOrder(sequence)
-            + hostOrder(UInt32(0)) + body
+        return message(type: type, flags: flags, sequence: sequence, body: body)
+    }
+
+    // Link attributes (linux/if_link.h), which Glibc does not export.
+    static let linkAddress: UInt16 = 1, linkName: UInt16 = 3, linkParent: UInt16 = 5, linkInfo: UInt16 = 18, linkAFSpec: UInt16 = 26
+    static let infoKind: UInt16 = 1, infoData: UInt16 = 2, macvlanMode: UInt16 = 1, macvlanModePrivate: UInt32 = 1
+    static let inet6AddressGenerationMode: UInt16 = 8, addressGenerationNone: UInt8 = 1
+
+    static func createMacvlan(name: String, parentIndex: Int32, mac: [UInt8], flags: UInt16, sequence: UInt32) -> [UInt8] {
+        var body = interfaceInfo(index: 0)
+        attribute(&body, linkName, Array(name.utf8) + [0])
+        attribute(&body, linkParent, hostOrder(UInt32(bitPattern: parentIndex)))
+        attribute(&body, linkAddress, mac)
+        var data: [UInt8] = []
+        attribute(&data, macvlanMode, hostOrder(macvlanModePrivate))
+        var info: [UInt8] = []
+        attribute(&info, infoKind, Array("macvlan".utf8) + [0])
+        attribute(&info, infoData, data)
+        attribute(&body, linkInfo, info)
+        return message(type: UInt16(RTM_NEWLINK), flags: flags | UInt16(NLM_F_CREATE | NLM_F_EXCL), sequence: sequence, body: body)
+    }
+
+    static func addressGenerationNone(interfaceIndex: Int32, flags: UInt16, sequence: UInt32) -> [UInt8] {
+        var body = interfaceInfo(index: interfaceIndex)
+        var inet6: [UInt8] = []
+        attribute(&inet6, inet6AddressGenerationMode, [addressGenerationNone])
+        var spec: [UInt8] = []
+        attribute(&spec, UInt16(AF_INET6), inet6)
+        attribute(&body, linkAFSpec, spec)
+        return message(type: UInt16(RTM_NEWLINK), flags: flags, sequence: sequence, body: body)
+    }
+
+    static func linkUp(interfaceIndex: Int32, flags: UInt16, sequence: UInt32) -> [UInt8] {
+        message(type: UInt16(RTM_NEWLINK), flags: flags, sequence: sequence,
+                body: interfaceInfo(index: interfaceIndex, flags: UInt32(IFF_UP), change: UInt32(IFF_UP)))
+    }
+
+    static func deleteLink(interfaceIndex: Int32, flags: UInt16, sequence: UInt32) -> [UInt8] {
+        message(type: UInt16(RTM_DELLINK), flags: flags, sequence: sequence, body: interfaceInfo(index: interfaceIndex))
+    }
+
+    /// struct ifinfomsg: AF_UNSPEC, any type.
+    private static func interfaceInfo(index: Int32, flags: UInt32 = 0, change: UInt32 = 0) -> [UInt8] {
+        [UInt8(AF_UNSPEC), 0] + hostOrder(UInt16(0)) + hostOrder(UInt32(bitPattern: index)) + hostOrder(flags) + hostOrder(change)
+    }
+
+    private static func attribute(_ body: inout [UInt8], _ type: UInt16, _ payload: [UInt8]) {
+        let length = 4 + payload.count
+        body += hostOrder(UInt16(length)) + hostOrder(type) + payload
+        body += [UInt8](repeating: 0, count: (4 - length % 4) % 4)
+    }
+
+    private static func message(type: UInt16, flags: UInt16, sequence: UInt32, body: [UInt8]) -> [UInt8] {
+        hostOrder(UInt32(16 + body.count)) + hostOrder(type) + hostOrder(flags) + hostOrder(sequence) + hostOrder(UInt32(0)) + body
     }
 
     /// The error code of the NLMSG_ERROR acknowledging `sequence` (0 for success), or nil.
@@ -178,5 +259,26 @@ enum RouteNetlinkMessage {
 
     private static func hostOrder<T: FixedWidthInteger>(_ v: T) -> [UInt8] {
         withUnsafeBytes(of: v.littleEndian) { Array($0) }
+    }
+}
+
+/// One integer under /proc/sys.
+enum SysctlFile {
+    static func read(_ path: String) -> Int? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let n = bytes.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        return Int(String(decoding: bytes[0..<n], as: UTF8.self).filter { !$0.isWhitespace })
+    }
+
+    static func write(_ path: String, _ value: Int) -> Bool {
+        let fd = open(path, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let text = Array("\(value)\n".utf8)
+        return text.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == text.count
     }
 }

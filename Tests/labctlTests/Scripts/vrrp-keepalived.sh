@@ -127,6 +127,55 @@ stopper=$!
 result "unicast.sigterm.keepalived_vip" "$(wait_vip b 4 3)"
 wait "$stopper"
 stop keepalived TERM
+# 9. use_vmac on both sides: the VIP lives on a macvlan with the virtual MAC, so the observer's
+# neighbour entry for it stays right across a change of master.
+for family in 4 6; do
+    drop_vips
+    vmac=vrrp.52 mac=00:00:5e:00:01:34 vip=192.0.2.100
+    if [ "$family" = 6 ]; then
+        vmac=vrrp.53 mac=00:00:5e:00:02:35 vip=2001:db8:1::2
+        ip -n "$(ns c)" -6 route replace 2001:db8:1::/64 dev e0  # the VIP's prefix is on the link
+    fi
+    config labctl-vmac "$family" 150 0.1 "use_vmac"
+    config keepalived-vmac "$family" 100 0.1 "use_vmac"
+    ip -n "$(ns c)" neigh flush dev e0
+    # Replies from the VIP leave through e0; without arp_announce=2 the ARP request for the
+    # observer would carry the VIP with e0's MAC and overwrite the observer's entry (with
+    # keepalived as much as with labctl; neither sets it).
+    for n in a b; do ip netns exec "$(ns $n)" sysctl -qw net.ipv4.conf.e0.arp_announce=2; done
+    # A fixed duration: under the test runner SIGTERM and SIGINT arrive blocked, so tshark
+    # could not be stopped with kill.
+    ip netns exec "$(ns c)" tshark -q -a duration:10 -i e0 -w "$work/vmac$family.pcapng" -f "ip proto 112 or ip6 proto 112" 2>/dev/null &
+    capture=$!
+    sleep 1
+    start_keepalived keepalived-vmac
+    result "vmac.v$family.keepalived_vip" "$(wait_vip b "$family" 3 "$vmac")"
+    ip netns exec "$(ns c)" busybox ping -c 1 -W 1 "$vip" > /dev/null 2>&1
+    result "vmac.v$family.neighbour_before" "$(ip -n "$(ns c)" neigh show "$vip" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2)"
+    start_labctl labctl-vmac
+    result "vmac.v$family.labctl_vip" "$(wait_vip a "$family" 3 "$vmac")"
+    sleep 0.3
+    has_vip b "$family" "$vmac" && result "vmac.v$family.keepalived_kept_vip" yes || result "vmac.v$family.keepalived_kept_vip" no
+    result "vmac.v$family.link" "$(ip -n "$(ns a)" -br link show "$vmac" | awk '{print $3}') $(ip -n "$(ns a)" -d link show "$vmac" | grep -o 'macvlan mode [a-z]*')"
+    result "vmac.v$family.received_from_keepalived" "$("$labctl" vrrp status --json --control "$work/a.sock" | grep -o '"advertisementsReceived" *: *[0-9]*' | grep -o '[0-9]*$')"
+    [ "$family" = 4 ] && result "vmac.v4.parent_arp" "$(ip netns exec "$(ns a)" cat /proc/sys/net/ipv4/conf/e0/arp_ignore /proc/sys/net/ipv4/conf/e0/arp_filter | tr '\n' ' ')"
+    ip netns exec "$(ns c)" busybox ping -c 1 -W 1 "$vip" > /dev/null 2>&1 && result "vmac.v$family.ping_labctl" ok || result "vmac.v$family.ping_labctl" failed
+    result "vmac.v$family.neighbour_labctl" "$(ip -n "$(ns c)" neigh show "$vip" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2)"
+    stop labctl TERM &
+    stopper=$!
+    result "vmac.v$family.sigterm.keepalived_vip" "$(wait_vip b "$family" 3 "$vmac")"
+    wait "$stopper"
+    ip -n "$(ns a)" link show "$vmac" > /dev/null 2>&1 && result "vmac.v$family.labctl_link_after_stop" present || result "vmac.v$family.labctl_link_after_stop" gone
+    [ "$family" = 4 ] && result "vmac.v4.parent_arp_after_stop" "$(ip netns exec "$(ns a)" cat /proc/sys/net/ipv4/conf/e0/arp_ignore /proc/sys/net/ipv4/conf/e0/arp_filter | tr '\n' ' ')"
+    ip netns exec "$(ns c)" busybox ping -c 1 -W 1 "$vip" > /dev/null 2>&1 && result "vmac.v$family.ping_keepalived" ok || result "vmac.v$family.ping_keepalived" failed
+    result "vmac.v$family.neighbour_keepalived" "$(ip -n "$(ns c)" neigh show "$vip" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2)"
+    sleep 0.3
+    wait "$capture" 2>/dev/null
+    # Source MACs of labctl's advertisements (priority 150 and its priority 0 on SIGTERM).
+    result "vmac.v$family.labctl_advert_macs" "$(tshark -r "$work/vmac$family.pcapng" -Y 'vrrp.prio == 150 || vrrp.prio == 0' -T fields -e eth.src 2>/dev/null | sort -u | tr '\n' ' ')"
+    stop keepalived TERM
+done
+
 echo "--- labctl log"
 tail -n 40 "$work/labctl.log"
 echo "--- keepalived log"
