@@ -320,7 +320,7 @@ private struct KeepalivedConfigReader {
         if let vmacLocation, !i.unicastPeers.isEmpty {
             throw Err(vmacLocation, "use_vmac with unicast_peer needs vmac_xmit_base, which labctl does not support")
         }
-        if let vmacLocation, i.virtualMAC?.isEmpty == false, i.virtualMAC == interface {
+        if let vmacLocation, i.virtualMAC == interface {
             throw Err(vmacLocation, "use_vmac: \(interface) is the instance's own interface")
         }
         i.virtualAddresses = addresses

@@ -196,7 +196,7 @@ final class SpeakerEngine {
     var nextInterfaceCheck = Microseconds(0)
     var buffer = [UInt8](repeating: 0, count: 65536)
     var pollSet = PollSet(signal: -1, control: -1, sockets: [], monitors: [])
-    var createdVirtualMACs: [(name: String, index: Int32)] = []
+    var ownedVirtualMACs: [(name: String, index: Int32)] = []
     var savedSysctls: [(path: String, value: Int)] = []
     let defaultUser: (uid: UInt32, gid: UInt32)
 
@@ -303,14 +303,14 @@ final class SpeakerEngine {
     /// Creates (or adopts, after a crash) the macvlan of `use_vmac` and sets it up as keepalived
     /// does; undone by ``releaseVirtualMACs()``.
     private func prepare(_ vmac: VRRPVirtualMAC, for instance: KeepalivedConfig.Instance) throws {
-        let parent = try InterfaceInfo.named(instance.interface)
-        let existing = try InterfaceInfo.all()[vmac.interfaceName]
-        if existing == nil {
+        let interfaces = try InterfaceInfo.all()
+        if interfaces[vmac.interfaceName] == nil {
+            guard let parent = interfaces[instance.interface] else { throw VRRPSystemError("interface \(instance.interface)", .operationNotSupportedByDevice) }
             try links.createVirtualMAC(vmac, parentIndex: parent.index)
             options.log("(\(instance.name)) created \(vmac.interfaceName) with MAC \(vmac.addressText) on \(instance.interface)")
         }
         let index = try InterfaceInfo.named(vmac.interfaceName).index
-        createdVirtualMACs.append((vmac.interfaceName, index))
+        ownedVirtualMACs.append((vmac.interfaceName, index))
         try links.disableAddressGeneration(interfaceIndex: index, name: vmac.interfaceName)
         if !instance.isIPv6 {
             for setting in VRRPVirtualMAC.interfaceSettings { try setSysctl("ipv4/conf/\(vmac.interfaceName)/\(setting.key)", setting.value, restore: false) }
@@ -341,10 +341,10 @@ final class SpeakerEngine {
 
     /// Deletes the virtual MAC interfaces and puts the parents' sysctls back. Idempotent.
     private func releaseVirtualMACs() {
-        for (name, index) in createdVirtualMACs.reversed() {
+        for (name, index) in ownedVirtualMACs.reversed() {
             do { try links.deleteLink(interfaceIndex: index, name: name) } catch { options.log("\(error)") }
         }
-        createdVirtualMACs = []
+        ownedVirtualMACs = []
         for (path, value) in savedSysctls.reversed() where !SysctlFile.write(path, value) { options.log("could not restore \(path)") }
         savedSysctls = []
     }
@@ -366,11 +366,9 @@ final class SpeakerEngine {
             }
             var deadline = stopping ? now + .seconds(1) : nextInterfaceCheck
             for i in instances.indices { if let d = instances[i].state.nextDeadline, d < deadline { deadline = d } }
-            if !scripts.isEmpty {
-                for script in scripts.values {
-                    if script.pid == nil, script.nextRun < deadline { deadline = script.nextRun }
-                    if let k = script.killAt, k < deadline { deadline = k }
-                }
+            for script in scripts.values {
+                if script.pid == nil, script.nextRun < deadline { deadline = script.nextRun }
+                if let k = script.killAt, k < deadline { deadline = k }
             }
             if !stopping { for due in monitorDue where due < deadline { deadline = due } }
             // While stopping, only signals and status requests are read.

@@ -112,7 +112,7 @@ public struct VRRPSocket: ~Copyable, @unchecked Sendable {  // one owner; the de
             return (ip.source, ip.destination, ip.ttl, buffer[ip.message])
         }
         var from = sockaddr_in6()
-        var destination = (UInt64(0), UInt64(0))
+        var destination = in6_addr()
         var hopLimit: Int32 = -1
         let n: Int = buffer.withUnsafeMutableBytes { data in
             withUnsafeTemporaryAllocation(byteCount: 128, alignment: 8) { ctl in
@@ -130,7 +130,7 @@ public struct VRRPSocket: ~Copyable, @unchecked Sendable {  // one owner; the de
                               labctl_cmsg_find(&header, Int32(IPPROTO_IPV6), IPV6_PKTINFO, &info, MemoryLayout<labctl_in6_pktinfo>.size) > 0 else {
                             return -1
                         }
-                        withUnsafeBytes(of: info.addr) { address in withUnsafeMutableBytes(of: &destination) { $0.copyMemory(from: address) } }
+                        destination = info.addr
                         hopLimit = hops
                         return n
                     }
