@@ -8,6 +8,14 @@ public struct KeepalivedConfig: Sendable, Hashable {
         public var routerID: String?
         /// `vrrp_version`: the default for instances (keepalived's default is 2; IPv6 needs 3).
         public var vrrpVersion: VRRPVersion?
+        /// `vrrp_rt_priority` (1–99): run the speaker under SCHED_RR at this priority.
+        public var realtimePriority: Int?
+        /// `vrrp_rlimit_rttime`: CPU time an SCHED_RR speaker may use without blocking (keepalived: 10 ms).
+        public var realtimeCPULimit = Microseconds(10_000)
+        /// `vrrp_priority` (−20–19): the speaker's nice value.
+        public var niceValue: Int?
+        /// `vrrp_no_swap`: lock the speaker's memory so a takeover never waits on a page-in.
+        public var lockMemory = false
     }
 
     /// A `vrrp_script`: a health check run every `interval`.
@@ -202,6 +210,11 @@ private struct KeepalivedConfigReader {
                 g.scriptGroup = item.arguments.count > 1 ? item.arguments[1] : nil
             case "router_id": try count(item, 1...1); g.routerID = item.arguments[0]
             case "vrrp_version": g.vrrpVersion = try version(item)
+            case "vrrp_rt_priority": g.realtimePriority = try integer(item, 1...99)
+            case "vrrp_rlimit_rttime", "vrrp_rlimit_rtime":
+                g.realtimeCPULimit = Microseconds(Int64(try integer(item, 1...60_000_000)))
+            case "vrrp_priority": g.niceValue = try integer(item, -20...19)
+            case "vrrp_no_swap": try none(item); g.lockMemory = true
             default: throw unknown(item, in: "global_defs")
             }
         }

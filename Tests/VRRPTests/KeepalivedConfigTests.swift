@@ -133,6 +133,24 @@ struct KeepalivedConfigTests {
             """).instances[0]
     }
 
+    @Test func schedulingKeywordsOfGlobalDefs() throws {
+        let config = try KeepalivedConfig.parse("""
+            global_defs {
+                vrrp_rt_priority 50
+                vrrp_rlimit_rttime 20000
+                vrrp_priority -10
+                vrrp_no_swap
+            }
+            """)
+        #expect(config.global.realtimePriority == 50)
+        #expect(config.global.realtimeCPULimit == Microseconds(20_000))
+        #expect(config.global.niceValue == -10)
+        #expect(config.global.lockMemory)
+        let defaults = try KeepalivedConfig.parse("global_defs {\n}\n").global
+        #expect(defaults.realtimePriority == nil && defaults.niceValue == nil && !defaults.lockMemory)
+        #expect(defaults.realtimeCPULimit == Microseconds(10_000))
+    }
+
     @Test func version2IsTheDefaultForIPv4AndCarriesAuthentication() throws {
         let instance = try Self.authenticatedInstance(password: "secret123456")
         #expect(instance.version == .v2)
@@ -159,6 +177,9 @@ struct KeepalivedConfigTests {
     /// Each bad input gives one line naming the file and line.
     @Test(arguments: [
         ("vrrp_instnace x {\n}\n", "keepalived.conf:1: unknown keyword 'vrrp_instnace' at the top level"),
+        ("global_defs {\n  vrrp_rt_priority 100\n}\n", "keepalived.conf:2: vrrp_rt_priority '100' must be an integer from 1 to 99"),
+        ("global_defs {\n  vrrp_priority -21\n}\n", "keepalived.conf:2: vrrp_priority '-21' must be an integer from -20 to 19"),
+        ("global_defs {\n  vrrp_no_swap yes\n}\n", "keepalived.conf:2: vrrp_no_swap takes no value, got 'yes'"),
         ("global_defs {\n  enable_script_securty\n}\n", "keepalived.conf:2: unknown keyword 'enable_script_securty' in global_defs"),
         ("vrrp_instance x {\n interface e\n virtual_router_id 256\n}\n", "keepalived.conf:3: virtual_router_id '256' must be an integer from 1 to 255"),
         ("vrrp_instance x {\n interface e\n virtual_router_id 5\n virtual_ipaddress {\n 192.0.2.300\n }\n}\n", "keepalived.conf:5: '192.0.2.300' is not an IPv4 or IPv6 address"),

@@ -84,6 +84,12 @@ import Testing
         #expect(try value("\(family).low.labctl_vip_after_preempt") == "no")
     }
 
+    @Test(arguments: ["v4", "v6"])
+    func vrrpRtPriorityMakesTheSpeakerRealTimeButNotItsScripts(family: String) throws {
+        #expect(try value("\(family).low.labctl_scheduling") == "2/40")  // SCHED_RR at 40
+        #expect(try value("\(family).low.notify_scheduling") == "0/0;")  // SCHED_OTHER: reset on fork
+    }
+
     @Test func nopreemptLeavesALowerMasterAlone() throws {
         #expect(try seconds("nopreempt.keepalived_vip") < 1.5)
         #expect(try value("nopreempt.labctl_state") == "BACKUP")

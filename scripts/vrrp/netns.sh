@@ -33,11 +33,17 @@ topology() {
 }
 
 # config NAME FAMILY PRIORITY INTERVAL [EXTRA...]: one instance, VRID 52 (IPv4) or 53 (IPv6).
+# With the array global_defs set, its lines go into a global_defs block.
 config() {
     local name=$1 family=$2 priority=$3 interval=$4; shift 4
     local vrid=52 vip=192.0.2.100/24
     [ "$family" = 6 ] && vrid=53 vip=2001:db8:1::2/64
     {
+        if [ -n "${global_defs:-}" ]; then
+            echo "global_defs {"
+            printf '    %s\n' "${global_defs[@]}"
+            echo "}"
+        fi
         echo "vrrp_instance vi_$family {"
         echo "    interface e0"
         echo "    state BACKUP"

@@ -353,6 +353,11 @@ final class SpeakerEngine {
 
     func run() throws {
         options.log("\(instances.count) instance\(instances.count == 1 ? "" : "s") on \(sockets.count) socket\(sockets.count == 1 ? "" : "s")")
+        let scheduling = ProcessScheduling.summary(global)
+        if !scheduling.isEmpty {
+            try ProcessScheduling.apply(global)
+            options.log("scheduling: \(scheduling.joined(separator: ", "))")
+        }
         checkInterfaces(now: monotonicNow())
         pollSet = PollSet(signal: signalDescriptor, control: controlDescriptor, sockets: sockets.map { $0.receive.descriptor },
                           monitors: options.monitors.map(\.descriptors))

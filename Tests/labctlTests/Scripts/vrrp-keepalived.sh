@@ -16,6 +16,12 @@ cat > "$work/notify.sh" <<'SH'
 echo "$*" >> "$(dirname "$0")/notify.log"
 SH
 chmod 755 "$work/notify.sh"
+# Records its own scheduling policy and real-time priority.
+cat > "$work/sched.sh" <<'SH'
+#!/bin/sh
+awk '{print $41 "/" $40}' /proc/$$/stat >> "$(dirname "$0")/sched.log"
+SH
+chmod 755 "$work/sched.sh"
 
 for family in 4 6; do
     drop_vips
@@ -57,13 +63,19 @@ for family in 4 6; do
 
     # 5. keepalived higher, labctl lower: keepalived wins; SIGKILL keepalived, labctl (priority 50)
     #    takes over within its Master_Down_Interval (0.3 + 0.1 × 206/256 = 0.380 s).
-    config labctl-low "$family" 50 0.1
+    #    It runs real-time (vrrp_rt_priority), and its notify script does not.
+    global_defs=("vrrp_rt_priority 40" "vrrp_no_swap")
+    config labctl-low "$family" 50 0.1 "notify_master $work/sched.sh"
+    unset global_defs
     config keepalived-high "$family" 200 0.1
     start_keepalived keepalived-high
     result "v$family.low.keepalived_vip" "$(wait_vip b "$family" 3)"
+    : > "$work/sched.log"
     start_labctl labctl-low
     sleep 1
     result "v$family.low.labctl_state" "$(labctl_state)"
+    # /proc/PID/stat fields 40 and 41: rt_priority and policy (2 is SCHED_RR).
+    result "v$family.low.labctl_scheduling" "$(awk '{print $41 "/" $40}' "/proc/$(cat "$work/labctl.a.pid")/stat")"
     t0=$(now)
     stop keepalived KILL
     [ "$(wait_vip a "$family" 3)" = timeout ] && result "v$family.low.labctl_takeover" timeout \
@@ -74,6 +86,7 @@ for family in 4 6; do
     result "v$family.low.keepalived_preempts" "$(wait_vip b "$family" 3)"
     sleep 0.3
     has_vip a "$family" && result "v$family.low.labctl_vip_after_preempt" yes || result "v$family.low.labctl_vip_after_preempt" no
+    result "v$family.low.notify_scheduling" "$(tr '\n' ';' < "$work/sched.log")"
     stop labctl TERM
     stop keepalived TERM
     drop_vips

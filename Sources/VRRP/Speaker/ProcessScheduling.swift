@@ -1,0 +1,35 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// global_defs' scheduling settings, applied to the speaker's thread as keepalived's VRRP process applies them.
+enum ProcessScheduling {
+    /// Linux's SCHED_RESET_ON_FORK: children (scripts) start with the normal policy and nice 0.
+    static let resetOnFork: Int32 = 0x4000_0000
+
+    /// What `apply` would change, one phrase each; empty when nothing is configured.
+    static func summary(_ g: KeepalivedConfig.GlobalDefinitions) -> [String] {
+        var parts: [String] = []
+        if let nice = g.niceValue { parts.append("nice \(nice)") }
+        if let rt = g.realtimePriority { parts.append("SCHED_RR priority \(rt), RLIMIT_RTTIME \(g.realtimeCPULimit.value) µs") }
+        if g.lockMemory { parts.append("memory locked") }
+        return parts
+    }
+
+    static func apply(_ g: KeepalivedConfig.GlobalDefinitions) throws(VRRPSystemError) {
+        if let nice = g.niceValue {
+            guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(nice)) == 0 else { throw .last("setpriority(\(nice))") }
+        }
+        if let rt = g.realtimePriority {
+            // A runaway real-time loop gets SIGXCPU instead of locking up the CPU.
+            let cpu = rlim_t(g.realtimeCPULimit.value)
+            var limit = rlimit(rlim_cur: cpu, rlim_max: cpu)
+            guard setrlimit(__rlimit_resource_t(__RLIMIT_RTTIME.rawValue), &limit) == 0 else { throw .last("setrlimit(RLIMIT_RTTIME)") }
+            var parameters = sched_param(sched_priority: Int32(rt))
+            guard sched_setscheduler(0, SCHED_RR | resetOnFork, &parameters) == 0 else { throw .last("sched_setscheduler(SCHED_RR, \(rt))") }
+        }
+        if g.lockMemory {
+            guard mlockall(Int32(MCL_CURRENT | MCL_FUTURE)) == 0 else { throw .last("mlockall") }
+        }
+    }
+}
