@@ -30,29 +30,7 @@ struct Device: ParsableCommand {
         @Option(help: "Use a dump shipped with labctl: \(DeviceExamples.names.joined(separator: ", ")).")
         var example: String?
 
-        func report() throws -> DeviceReport {
-            if [root, dump, example].compactMap({ $0 }).count > 1 {
-                throw LabError("--root, --dump and --example exclude each other")
-            }
-            if let dump {
-                do {
-                    return DeviceReport(from: try DumpSource(path: dump))
-                } catch {
-                    throw LabError(error.description)
-                }
-            }
-            if let example {
-                guard let source = DeviceExamples.source(named: example) else {
-                    throw LabError("no example '\(example)'; known: \(DeviceExamples.names.joined(separator: ", "))")
-                }
-                return DeviceReport(from: source)
-            }
-            let source = DirectorySource(root: root ?? "/")
-            if let root, source.list("/").isEmpty {
-                throw LabError("\(root): not a readable directory")
-            }
-            return DeviceReport(from: source)
-        }
+        var choice: DeviceSourceChoice { DeviceSourceChoice(root: root, dump: dump, example: example) }
     }
 
     struct Report: ParsableCommand {
@@ -64,10 +42,7 @@ struct Device: ParsableCommand {
         @OptionGroup var source: SourceOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let report = try source.report()
-            try output.emit(report) { print(DeviceReportText(report).render()) }
-        }
+        func run() throws { try Device.report(source.choice, json: output.json) }
     }
 
     struct CPU: ParsableCommand {
@@ -79,13 +54,7 @@ struct Device: ParsableCommand {
         @OptionGroup var source: SourceOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            let report = try source.report()
-            guard let summary = report.cpuSummary else {
-                throw LabError("/proc/cpuinfo is unavailable in \(report.source)")
-            }
-            try output.emit(summary) { print(summary.lscpuText) }
-        }
+        func run() throws { try Device.cpu(source.choice, json: output.json) }
     }
 
     struct Capture: ParsableCommand {
@@ -114,6 +83,54 @@ struct Device: ParsableCommand {
             try SecretFile.write(archive, to: output)
             print("\(output): \(count) files, \(archive.count) bytes")
         }
+    }
+}
+
+extension Device {
+    /// `labctl device [report]`.
+    static func report(_ source: DeviceSourceChoice, json: Bool) throws {
+        let report = try source.report()
+        try OutputOptions.emit(report, json: json) { print(DeviceReportText(report).render()) }
+    }
+
+    /// `labctl device cpu`.
+    static func cpu(_ source: DeviceSourceChoice, json: Bool) throws {
+        let report = try source.report()
+        guard let summary = report.cpuSummary else {
+            throw LabError("/proc/cpuinfo is unavailable in \(report.source)")
+        }
+        try OutputOptions.emit(summary, json: json) { print(summary.lscpuText) }
+    }
+}
+
+/// Where `labctl device` reads its facts: `--root`, `--dump`, `--example`, or the live system.
+struct DeviceSourceChoice: Hashable, Sendable {
+    var root: String?
+    var dump: String?
+    var example: String?
+
+    func report() throws -> DeviceReport {
+        if [root, dump, example].compactMap({ $0 }).count > 1 {
+            throw LabError("--root, --dump and --example exclude each other")
+        }
+        if let dump {
+            do {
+                return DeviceReport(from: try DumpSource(path: dump))
+            } catch {
+                throw LabError(error.description)
+            }
+        }
+        if let example {
+            guard let source = DeviceExamples.source(named: example) else {
+                throw LabError("no example '\(example)'; known: \(DeviceExamples.names.joined(separator: ", "))")
+            }
+            return DeviceReport(from: source)
+        }
+        let source = DirectorySource(root: root ?? "/")
+        if let root, source.list("/").isEmpty {
+            throw LabError("\(root): not a readable directory")
+        }
+        return DeviceReport(from: source)
     }
 }
 

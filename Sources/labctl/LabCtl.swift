@@ -25,8 +25,12 @@ struct LabCtl: ParsableCommand {
     /// Runs the command and reports any failure as one line, `labctl: error: …`, on stderr.
     static func main() {
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            if let quick = QuickStart(arguments: Array(CommandLine.arguments.dropFirst())) {
+                try quick.run()
+            } else {
+                var command = try parseAsRoot()
+                try command.run()
+            }
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -11,6 +11,10 @@ struct OutputOptions: ParsableArguments {
 
     /// Prints `value` as JSON (sorted keys, pretty) if `--json`, else calls `text`.
     func emit<T: Encodable>(_ value: T, text: () throws -> Void) throws {
+        try Self.emit(value, json: json, text: text)
+    }
+
+    static func emit<T: Encodable>(_ value: T, json: Bool, text: () throws -> Void) throws {
         if json {
             try JSONOutput.print(value)
         } else {

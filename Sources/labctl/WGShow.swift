@@ -29,33 +29,7 @@ extension WG {
 
         @OptionGroup var output: OutputOptions
 
-        func run() throws {
-            var client = try WireGuardClient()
-            if interface == "interfaces" {
-                guard field == nil else { throw LabError("'interfaces' takes no field") }
-                let names = try client.deviceNames()
-                if output.json { try JSONOutput.print(names) } else { print(names.joined(separator: " ")) }
-                return
-            }
-            if let field, !ShowFormat.fields.contains(field) {
-                throw LabError("unknown field '\(field)'; one of \(ShowFormat.fields.joined(separator: ", "))")
-            }
-            let names = interface == "all" ? try client.deviceNames() : [interface]
-            var devices: [WGNetlink.Device] = []
-            for name in names { devices.append(try client.device(named: name)) }
-            if output.json {
-                try JSONOutput.print(interface == "all" ? devices.map(DeviceJSON.init) : [DeviceJSON(device: devices[0])])
-                return
-            }
-            if let field {
-                for device in devices {
-                    WGSupport.write(ShowFormat.field(field, of: device, prefixInterface: interface == "all", scopeName: WGSupport.scopeName)!)
-                }
-            } else {
-                let now = Int64(time(nil))
-                WGSupport.write(devices.map { ShowFormat.pretty($0, now: now, scopeName: WGSupport.scopeName) }.joined(separator: "\n"))
-            }
-        }
+        func run() throws { try WG.show(interface: interface, field: field, json: output.json) }
     }
 
     struct ShowConf: ParsableCommand {
@@ -67,9 +41,43 @@ extension WG {
         @Argument(help: "The interface.")
         var interface: String
 
-        func run() throws {
-            var client = try WireGuardClient()
-            WGSupport.write(ConfigFile.render(try client.device(named: interface), scopeName: WGSupport.scopeName))
+        func run() throws { try WG.showConf(interface) }
+    }
+}
+
+extension WG {
+    /// `labctl wg show [IFACE [FIELD]]`.
+    static func show(interface: String, field: String?, json: Bool) throws {
+        var client = try WireGuardClient()
+        if interface == "interfaces" {
+            guard field == nil else { throw LabError("'interfaces' takes no field") }
+            let names = try client.deviceNames()
+            if json { try JSONOutput.print(names) } else { print(names.joined(separator: " ")) }
+            return
         }
+        if let field, !ShowFormat.fields.contains(field) {
+            throw LabError("unknown field '\(field)'; one of \(ShowFormat.fields.joined(separator: ", "))")
+        }
+        let names = interface == "all" ? try client.deviceNames() : [interface]
+        var devices: [WGNetlink.Device] = []
+        for name in names { devices.append(try client.device(named: name)) }
+        if json {
+            try JSONOutput.print(interface == "all" ? devices.map(DeviceJSON.init) : [DeviceJSON(device: devices[0])])
+            return
+        }
+        if let field {
+            for device in devices {
+                WGSupport.write(ShowFormat.field(field, of: device, prefixInterface: interface == "all", scopeName: WGSupport.scopeName)!)
+            }
+        } else {
+            let now = Int64(time(nil))
+            WGSupport.write(devices.map { ShowFormat.pretty($0, now: now, scopeName: WGSupport.scopeName) }.joined(separator: "\n"))
+        }
+    }
+
+    /// `labctl wg showconf IFACE`.
+    static func showConf(_ interface: String) throws {
+        var client = try WireGuardClient()
+        WGSupport.write(ConfigFile.render(try client.device(named: interface), scopeName: WGSupport.scopeName))
     }
 }

@@ -1,0 +1,107 @@
+import ArgumentParser
+
+/// A start-up path for the commands that scripts run in loops: `device [report|cpu]`, `wg show`
+/// and `wg showconf`. swift-argument-parser reflects over the whole command tree before it parses
+/// anything, which costs more than these commands' own work (BENCHMARKS.md). This path takes only
+/// the plain spellings of those commands and returns nil for anything else (help, `--version`,
+/// errors, any other command or option), which then goes to the full parser. So it never parses
+/// differently; `QuickStartTests` checks that against the full parser.
+enum QuickStart: Hashable, Sendable {
+    case deviceReport(DeviceSourceChoice, json: Bool)
+    case deviceCPU(DeviceSourceChoice, json: Bool)
+    case wgShow(interface: String, field: String?, json: Bool)
+    case wgShowConf(interface: String)
+
+    /// The command, if `arguments` (without the program name) is one this path takes.
+    init?(arguments: [String]) {
+        guard let command = arguments.first, !arguments.contains(where: { $0.isEmpty || $0 == "help" }) else { return nil }
+        // A subcommand comes right after its parent, before any option.
+        let subcommand = arguments.count > 1 ? arguments[1] : ""
+        switch command {
+        case "device":
+            let named = subcommand == "report" || subcommand == "cpu"
+            var rest = Options(arguments.dropFirst(named ? 2 : 1))
+            guard rest.positional.isEmpty, let source = rest.deviceSource(), rest.isEmpty else { return nil }
+            self = subcommand == "cpu" ? .deviceCPU(source, json: rest.json) : .deviceReport(source, json: rest.json)
+        case "wg":
+            let rest = Options(arguments.dropFirst(2))
+            let operands = rest.positional
+            if subcommand == "show", operands.count <= 2, rest.isEmpty {
+                self = .wgShow(interface: operands.first ?? "all", field: operands.count > 1 ? operands[1] : nil, json: rest.json)
+            } else if subcommand == "showconf", operands.count == 1, !rest.json, rest.isEmpty {
+                self = .wgShowConf(interface: operands[0])
+            } else {
+                return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// The same command from the full parser's result, or nil if it is another one.
+    init?(parsed: any ParsableCommand) {
+        switch parsed {
+        case let c as Device.Report: self = .deviceReport(c.source.choice, json: c.output.json)
+        case let c as Device.CPU: self = .deviceCPU(c.source.choice, json: c.output.json)
+        case let c as WG.Show: self = .wgShow(interface: c.interface, field: c.field, json: c.output.json)
+        case let c as WG.ShowConf: self = .wgShowConf(interface: c.interface)
+        default: return nil
+        }
+    }
+
+    func run() throws {
+        switch self {
+        case .deviceReport(let source, let json): try Device.report(source, json: json)
+        case .deviceCPU(let source, let json): try Device.cpu(source, json: json)
+        case .wgShow(let interface, let field, let json): try WG.show(interface: interface, field: field, json: json)
+        case .wgShowConf(let interface): try WG.showConf(interface)
+        }
+    }
+
+    /// The words after the command: positionals, `--json`, and `--root|--dump|--example VALUE`
+    /// (or `=VALUE`). Anything else starting with '-', a repeated option, or an option without a
+    /// value marks the whole line as not taken.
+    private struct Options {
+        var positional: [String] = []
+        var json = false
+        var values: [String: String] = [:]
+        var rejected = false
+
+        init(_ words: ArraySlice<String>) {
+            var words = words[...]
+            while let word = words.popFirst() {
+                guard word.hasPrefix("-") else { positional.append(word); continue }
+                if word == "--json" {
+                    if json { rejected = true }
+                    json = true
+                    continue
+                }
+                var name = word
+                var value: String?
+                if let equals = word.firstIndex(of: "=") {
+                    name = String(word[..<equals])
+                    value = String(word[word.index(after: equals)...])
+                } else {
+                    value = words.popFirst()
+                }
+                guard ["--root", "--dump", "--example"].contains(name), let value, !value.isEmpty, !value.hasPrefix("-"),
+                      values[name] == nil else {
+                    rejected = true
+                    break
+                }
+                values[name] = value
+            }
+        }
+
+        /// The device source; nil when the line is not taken.
+        mutating func deviceSource() -> DeviceSourceChoice? {
+            guard !rejected else { return nil }
+            let source = DeviceSourceChoice(root: values["--root"], dump: values["--dump"], example: values["--example"])
+            values = [:]
+            return source
+        }
+
+        /// Nothing was rejected and no option is left over.
+        var isEmpty: Bool { !rejected && values.isEmpty }
+    }
+}
