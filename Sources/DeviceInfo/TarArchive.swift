@@ -139,23 +139,37 @@ public enum TarArchive {
 
     /// `./proc/cpuinfo` and `proc/cpuinfo` both become `/proc/cpuinfo`.
     static func devicePath(_ raw: String, allowEmpty: Bool = true, link: String? = nil) throws(DumpError) -> String {
-        if raw.hasPrefix("/") { throw .absolutePath(link ?? raw) }
-        var parts: [Substring] = []
-        for part in raw.split(separator: "/", omittingEmptySubsequences: true) {
-            if part == "." { continue }
-            if part == ".." { throw .pathTraversal(link ?? raw) }
-            parts.append(part)
+        var raw = raw
+        let path = raw.withUTF8 { bytes -> [UInt8]? in
+            var path: [UInt8] = []
+            path.reserveCapacity(bytes.count + 1)
+            var start = 0
+            while start <= bytes.count {
+                let end = bytes[start...].firstIndex(of: 0x2F) ?? bytes.count  // '/'
+                let length = end - start
+                let isDot = length >= 1 && length <= 2 && bytes[start] == 0x2E && bytes[end - 1] == 0x2E
+                if length == 2 && isDot { return nil }
+                if length > 0 && !(length == 1 && isDot) {
+                    path.append(0x2F)
+                    path.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
+                }
+                start = end + 1
+            }
+            return path
         }
-        if parts.isEmpty && !allowEmpty { throw .pathTraversal(link ?? raw) }
-        return "/" + parts.joined(separator: "/")
+        if raw.utf8.first == 0x2F { throw .absolutePath(link ?? raw) }
+        guard let path else { throw .pathTraversal(link ?? raw) }
+        if path.isEmpty && !allowEmpty { throw .pathTraversal(link ?? raw) }
+        return path.isEmpty ? "/" : String(decoding: path, as: UTF8.self)
     }
 
     static func symlinkStaysInside(entry: String, target: String) -> Bool {
-        if target.hasPrefix("/") || target.isEmpty { return false }
-        var depth = entry.split(separator: "/").count - 1  // the directory holding the link
-        for part in target.split(separator: "/") {
-            if part == "." { continue }
-            if part == ".." { depth -= 1; if depth < 0 { return false } } else { depth += 1 }
+        if target.utf8.first == 0x2F || target.isEmpty { return false }
+        var depth = -1  // the directory holding the link
+        for part in entry.utf8.split(separator: 0x2F) where !part.isEmpty { depth += 1 }
+        for part in target.utf8.split(separator: 0x2F) {
+            if part.elementsEqual(".".utf8) { continue }
+            if part.elementsEqual("..".utf8) { depth -= 1; if depth < 0 { return false } } else { depth += 1 }
         }
         return true
     }
