@@ -20,15 +20,16 @@ enum QuickStart: Hashable, Sendable {
         switch command {
         case "device":
             let named = subcommand == "report" || subcommand == "cpu"
-            var rest = Options(arguments.dropFirst(named ? 2 : 1))
-            guard rest.positional.isEmpty, let source = rest.deviceSource(), rest.isEmpty else { return nil }
-            self = subcommand == "cpu" ? .deviceCPU(source, json: rest.json) : .deviceReport(source, json: rest.json)
+            let rest = Options(arguments.dropFirst(named ? 2 : 1))
+            guard rest.taken, rest.positional.isEmpty else { return nil }
+            self = subcommand == "cpu" ? .deviceCPU(rest.source, json: rest.json) : .deviceReport(rest.source, json: rest.json)
         case "wg":
             let rest = Options(arguments.dropFirst(2))
             let operands = rest.positional
-            if subcommand == "show", operands.count <= 2, rest.isEmpty {
+            guard rest.taken, rest.source == DeviceSourceChoice() else { return nil }
+            if subcommand == "show", operands.count <= 2 {
                 self = .wgShow(interface: operands.first ?? "all", field: operands.count > 1 ? operands[1] : nil, json: rest.json)
-            } else if subcommand == "showconf", operands.count == 1, !rest.json, rest.isEmpty {
+            } else if subcommand == "showconf", operands.count == 1, !rest.json {
                 self = .wgShowConf(interface: operands[0])
             } else {
                 return nil
@@ -64,15 +65,15 @@ enum QuickStart: Hashable, Sendable {
     private struct Options {
         var positional: [String] = []
         var json = false
-        var values: [String: String] = [:]
-        var rejected = false
+        var source = DeviceSourceChoice()
+        var taken = true
 
         init(_ words: ArraySlice<String>) {
-            var words = words[...]
-            while let word = words.popFirst() {
+            var words = words
+            while taken, let word = words.popFirst() {
                 guard word.hasPrefix("-") else { positional.append(word); continue }
                 if word == "--json" {
-                    if json { rejected = true }
+                    taken = !json
                     json = true
                     continue
                 }
@@ -84,24 +85,16 @@ enum QuickStart: Hashable, Sendable {
                 } else {
                     value = words.popFirst()
                 }
-                guard ["--root", "--dump", "--example"].contains(name), let value, !value.isEmpty, !value.hasPrefix("-"),
-                      values[name] == nil else {
-                    rejected = true
-                    break
+                let slot: WritableKeyPath<DeviceSourceChoice, String?>
+                switch name {
+                case "--root": slot = \.root
+                case "--dump": slot = \.dump
+                case "--example": slot = \.example
+                default: taken = false; continue
                 }
-                values[name] = value
+                guard let value, !value.isEmpty, !value.hasPrefix("-"), source[keyPath: slot] == nil else { taken = false; continue }
+                source[keyPath: slot] = value
             }
         }
-
-        /// The device source; nil when the line is not taken.
-        mutating func deviceSource() -> DeviceSourceChoice? {
-            guard !rejected else { return nil }
-            let source = DeviceSourceChoice(root: values["--root"], dump: values["--dump"], example: values["--example"])
-            values = [:]
-            return source
-        }
-
-        /// Nothing was rejected and no option is left over.
-        var isEmpty: Bool { !rejected && values.isEmpty }
     }
 }
