@@ -7,18 +7,12 @@ enum ProcessScheduling {
     /// Linux's SCHED_RESET_ON_FORK: children (scripts) start with the normal policy and nice 0.
     static let resetOnFork: Int32 = 0x4000_0000
 
-    /// What `apply` would change, one phrase each; empty when nothing is configured.
-    static func summary(_ g: KeepalivedConfig.GlobalDefinitions) -> [String] {
-        var parts: [String] = []
-        if let nice = g.niceValue { parts.append("nice \(nice)") }
-        if let rt = g.realtimePriority { parts.append("SCHED_RR priority \(rt), RLIMIT_RTTIME \(g.realtimeCPULimit.value) µs") }
-        if g.lockMemory { parts.append("memory locked") }
-        return parts
-    }
-
-    static func apply(_ g: KeepalivedConfig.GlobalDefinitions) throws(VRRPSystemError) {
+    /// Applies the settings and returns what it changed, one phrase each (empty when none is set).
+    static func apply(_ g: KeepalivedConfig.GlobalDefinitions) throws(VRRPSystemError) -> [String] {
+        var applied: [String] = []
         if let nice = g.niceValue {
             guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(nice)) == 0 else { throw .last("setpriority(\(nice))") }
+            applied.append("nice \(nice)")
         }
         if let rt = g.realtimePriority {
             // A runaway real-time loop gets SIGXCPU instead of locking up the CPU.
@@ -27,9 +21,12 @@ enum ProcessScheduling {
             guard setrlimit(__rlimit_resource_t(__RLIMIT_RTTIME.rawValue), &limit) == 0 else { throw .last("setrlimit(RLIMIT_RTTIME)") }
             var parameters = sched_param(sched_priority: Int32(rt))
             guard sched_setscheduler(0, SCHED_RR | resetOnFork, &parameters) == 0 else { throw .last("sched_setscheduler(SCHED_RR, \(rt))") }
+            applied.append("SCHED_RR priority \(rt), RLIMIT_RTTIME \(g.realtimeCPULimit.value) µs")
         }
         if g.lockMemory {
             guard mlockall(Int32(MCL_CURRENT | MCL_FUTURE)) == 0 else { throw .last("mlockall") }
+            applied.append("memory locked")
         }
+        return applied
     }
 }

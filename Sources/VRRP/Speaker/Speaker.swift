@@ -353,11 +353,8 @@ final class SpeakerEngine {
 
     func run() throws {
         options.log("\(instances.count) instance\(instances.count == 1 ? "" : "s") on \(sockets.count) socket\(sockets.count == 1 ? "" : "s")")
-        let scheduling = ProcessScheduling.summary(global)
-        if !scheduling.isEmpty {
-            try ProcessScheduling.apply(global)
-            options.log("scheduling: \(scheduling.joined(separator: ", "))")
-        }
+        let scheduling = try ProcessScheduling.apply(global)
+        if !scheduling.isEmpty { options.log("scheduling: \(scheduling.joined(separator: ", "))") }
         checkInterfaces(now: monotonicNow())
         pollSet = PollSet(signal: signalDescriptor, control: controlDescriptor, sockets: sockets.map { $0.receive.descriptor },
                           monitors: options.monitors.map(\.descriptors))
