@@ -139,8 +139,9 @@ public enum TarArchive {
 
     /// `./proc/cpuinfo` and `proc/cpuinfo` both become `/proc/cpuinfo`.
     static func devicePath(_ raw: String, allowEmpty: Bool = true, link: String? = nil) throws(DumpError) -> String {
-        var raw = raw
-        let path = raw.withUTF8 { bytes -> [UInt8]? in
+        if raw.utf8.first == 0x2F { throw .absolutePath(link ?? raw) }
+        var text = raw  // withUTF8 needs a mutable String
+        let path = text.withUTF8 { bytes -> [UInt8]? in
             var path: [UInt8] = []
             path.reserveCapacity(bytes.count + 1)
             var start = 0
@@ -157,7 +158,6 @@ public enum TarArchive {
             }
             return path
         }
-        if raw.utf8.first == 0x2F { throw .absolutePath(link ?? raw) }
         guard let path else { throw .pathTraversal(link ?? raw) }
         if path.isEmpty && !allowEmpty { throw .pathTraversal(link ?? raw) }
         return path.isEmpty ? "/" : String(decoding: path, as: UTF8.self)
@@ -165,8 +165,7 @@ public enum TarArchive {
 
     static func symlinkStaysInside(entry: String, target: String) -> Bool {
         if target.utf8.first == 0x2F || target.isEmpty { return false }
-        var depth = -1  // the directory holding the link
-        for part in entry.utf8.split(separator: 0x2F) where !part.isEmpty { depth += 1 }
+        var depth = entry.utf8.split(separator: 0x2F).count - 1  // the directory holding the link
         for part in target.utf8.split(separator: 0x2F) {
             if part.elementsEqual(".".utf8) { continue }
             if part.elementsEqual("..".utf8) { depth -= 1; if depth < 0 { return false } } else { depth += 1 }
