@@ -115,7 +115,9 @@ struct KernelWireGuard: ~Copyable, Sendable {
         var progressed = false
         peerLoop: while cursor.peer < config.peers.count {
             let peer = config.peers[cursor.peer]
-            guard let nest = m.nestStart(0), m.put(WGAttribute.Peer.publicKey, key: peer.publicKey) else {
+            guard let nest = m.nestStart(0) else { break peerLoop }
+            guard m.put(WGAttribute.Peer.publicKey, key: peer.publicKey) else {
+                m.nestCancel(nest)  // an empty peer header would leave a zero-length attribute behind
                 break peerLoop
             }
             if !cursor.peerStarted {
