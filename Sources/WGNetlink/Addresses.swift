@@ -19,6 +19,10 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     /// 4 bytes for IPv4, 16 for IPv6, in network order.
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == 4 || bytes.count == 16 else { return nil }
+        if let address = bytes.withContiguousStorageIfAvailable({ IPAddress(bytes: UnsafeRawBufferPointer($0)) }) {
+            self = address!
+            return
+        }
         family = bytes.count == 4 ? .v4 : .v6
         var h: UInt64 = 0, l: UInt64 = 0
         for (i, b) in bytes.enumerated() {
@@ -26,6 +30,22 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         high = h
         low = l
+    }
+
+    /// 4 or 16 bytes in network order, read in place (no per-byte loop).
+    public init?(bytes raw: UnsafeRawBufferPointer) {
+        switch raw.count {
+        case 4:
+            family = .v4
+            high = UInt64(UInt32(bigEndian: raw.loadUnaligned(as: UInt32.self))) << 32
+            low = 0
+        case 16:
+            family = .v6
+            high = UInt64(bigEndian: raw.loadUnaligned(as: UInt64.self))
+            low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        default:
+            return nil
+        }
     }
 
     /// The dotted or colon form, as inet_pton(3) accepts it. No hostnames.
@@ -52,14 +72,56 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
     }
 
     /// Appends inet_ntop(3)'s form without building a String (for dumps of many addresses).
+    /// IPv6 follows glibc: the first longest run of two or more zero groups becomes `::`,
+    /// and `::a.b.c.d` and `::ffff:a.b.c.d` keep the IPv4 part dotted.
     func appendDescription(to out: inout [UInt8]) {
-        var raw = (high.bigEndian, low.bigEndian)
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(INET6_ADDRSTRLEN)) { text in
-            withUnsafeBytes(of: &raw) { address in
-                _ = inet_ntop(family == .v4 ? AF_INET : AF_INET6, address.baseAddress, text.baseAddress, socklen_t(INET6_ADDRSTRLEN))
+        if family == .v4 {
+            Self.appendDotted(UInt32(truncatingIfNeeded: high >> 32), to: &out)
+            return
+        }
+        func group(_ i: Int) -> UInt16 { UInt16(truncatingIfNeeded: (i < 4 ? high : low) >> (48 - 16 * (i & 3))) }
+        var bestStart = -1, bestLength = 0, runStart = -1, runLength = 0
+        for i in 0..<8 {
+            if group(i) == 0 {
+                if runStart < 0 { runStart = i; runLength = 1 } else { runLength += 1 }
+                if runLength > bestLength { bestStart = runStart; bestLength = runLength }
+            } else {
+                runStart = -1
             }
-            var i = 0
-            while text[i] != 0 { out.append(UInt8(bitPattern: text[i])); i += 1 }
+        }
+        if bestLength < 2 { bestStart = -1 }
+        var i = 0
+        while i < 8 {
+            if bestStart >= 0 && i >= bestStart && i < bestStart + bestLength {
+                if i == bestStart { out.append(0x3A) }
+                i += 1
+                continue
+            }
+            if i != 0 { out.append(0x3A) }
+            if i == 6 && bestStart == 0 && (bestLength == 6 || (bestLength == 5 && group(5) == 0xFFFF)) {
+                Self.appendDotted(UInt32(truncatingIfNeeded: low), to: &out)
+                return
+            }
+            Self.appendHex(group(i), to: &out)
+            i += 1
+        }
+        if bestStart >= 0 && bestStart + bestLength == 8 { out.append(0x3A) }
+    }
+
+    private static func appendDotted(_ v4: UInt32, to out: inout [UInt8]) {
+        for shift in stride(from: 24, through: 0, by: -8) {
+            appendDecimal(UInt64(v4 >> UInt32(shift) & 0xFF), to: &out)
+            if shift != 0 { out.append(0x2E) }
+        }
+    }
+
+    private static func appendHex(_ value: UInt16, to out: inout [UInt8]) {
+        var started = false
+        for shift in stride(from: 12, through: 0, by: -4) {
+            let digit = UInt8(truncatingIfNeeded: value >> UInt16(shift) & 0xF)
+            if digit == 0 && !started && shift != 0 { continue }
+            started = true
+            out.append(digit < 10 ? 0x30 + digit : 0x57 + digit)
         }
     }
 
@@ -164,12 +226,32 @@ public struct Endpoint: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { formatted() }
 
+    /// ``formatted(scopeName:)`` appended to a byte buffer.
+    func appendFormatted(to out: inout [UInt8], scopeName: (UInt32) -> String?) {
+        if address.family == .v4 {
+            address.appendDescription(to: &out)
+        } else {
+            out.append(0x5B)
+            address.appendDescription(to: &out)
+            if scopeID != 0 {
+                out.append(0x25)
+                if let name = scopeNameIfNamed(scopeName) { out.append(contentsOf: name.utf8) } else { appendDecimal(UInt64(scopeID), to: &out) }
+            }
+            out.append(0x5D)
+        }
+        out.append(0x3A)
+        appendDecimal(UInt64(port), to: &out)
+    }
+
+    /// glibc names the interface only for link-local unicast and multicast; otherwise the number.
+    private func scopeNameIfNamed(_ scopeName: (UInt32) -> String?) -> String? {
+        address.isLinkLocal || address.high >> 48 & 0xFF0F == 0xFF02 ? scopeName(scopeID) : nil
+    }
+
     /// wg's rendering (getnameinfo with NUMERICHOST): the scope as the interface's name when it has one.
     public func formatted(scopeName: (UInt32) -> String? = { String($0) }) -> String {
-        if address.family == .v4 { return "\(address):\(port)" }
-        // glibc names the interface only for link-local unicast and multicast; otherwise the number.
-        let named = address.isLinkLocal || address.high >> 48 & 0xFF0F == 0xFF02
-        let scope = scopeID == 0 ? "" : "%" + ((named ? scopeName(scopeID) : nil) ?? String(scopeID))
-        return "[\(address)\(scope)]:\(port)"
+        var out: [UInt8] = []
+        appendFormatted(to: &out, scopeName: scopeName)
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -2,25 +2,38 @@
 enum Base64 {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
+    /// Appends the 44 characters of a 32-byte key.
+    static func append(key bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 44))
+        out.withUnsafeMutableBufferPointer { all in
+            let written = encode(bytes, into: UnsafeMutableBufferPointer(rebasing: all[start...]))
+            assert(written == 44)
+        }
+    }
+
     static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
-        String(unsafeUninitializedCapacity: (bytes.count + 2) / 3 * 4) { out in
-            alphabet.withUnsafeBufferPointer { table in
-                var o = 0
-                var i = 0
-                func put(_ c: UInt8) { out[o] = c; o += 1 }
-                while i + 3 <= bytes.count {
-                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                    put(table[Int(v >> 18)]); put(table[Int(v >> 12 & 63)]); put(table[Int(v >> 6 & 63)]); put(table[Int(v & 63)])
-                    i += 3
-                }
-                let rest = bytes.count - i
-                if rest > 0 {
-                    let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-                    put(table[Int(v >> 18)]); put(table[Int(v >> 12 & 63)])
-                    put(rest == 2 ? table[Int(v >> 6 & 63)] : UInt8(ascii: "=")); put(UInt8(ascii: "="))
-                }
-                return o
+        String(unsafeUninitializedCapacity: (bytes.count + 2) / 3 * 4) { encode(bytes, into: $0) }
+    }
+
+    /// Writes the encoding into `out`, which must hold it; returns the length.
+    private static func encode(_ bytes: UnsafeRawBufferPointer, into out: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        alphabet.withUnsafeBufferPointer { table in
+            var o = 0
+            var i = 0
+            func put(_ c: UInt8) { out[o] = c; o += 1 }
+            while i + 3 <= bytes.count {
+                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                put(table[Int(v >> 18)]); put(table[Int(v >> 12 & 63)]); put(table[Int(v >> 6 & 63)]); put(table[Int(v & 63)])
+                i += 3
             }
+            let rest = bytes.count - i
+            if rest > 0 {
+                let v = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+                put(table[Int(v >> 18)]); put(table[Int(v >> 12 & 63)])
+                put(rest == 2 ? table[Int(v >> 6 & 63)] : UInt8(ascii: "=")); put(UInt8(ascii: "="))
+            }
+            return o
         }
     }
 
@@ -94,4 +107,23 @@ enum Hex {
         }
         return out
     }
+}
+
+/// Appends `value` in decimal, without building a String.
+func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+    if value < 10 {
+        out.append(0x30 + UInt8(value))
+        return
+    }
+    var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for UInt64.max's 20 digits
+    let count = withUnsafeMutableBytes(of: &digits) { raw in
+        var v = value, n = 0
+        while v > 0 {
+            n += 1
+            raw[24 - n] = 0x30 + UInt8(v % 10)
+            v /= 10
+        }
+        return n
+    }
+    withUnsafeBytes(of: &digits) { raw in out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(24 - count)...])) }
 }

@@ -19,11 +19,19 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
     /// A public key (or any non-secret 32 bytes).
     public init?(bytes: some Collection<UInt8>) {
         guard bytes.count == Key.byteCount else { return nil }
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &words) { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
+        if let key = bytes.withContiguousStorageIfAvailable({ Key(bytes: UnsafeRawBufferPointer($0)) }) {
+            self = key!
+            return
         }
-        storage = .open(words.0, words.1, words.2, words.3)
+        self = Array(bytes).withUnsafeBytes { Key(bytes: $0)! }
+    }
+
+    /// A public key from 32 bytes in place: four loads, no per-byte loop (dumps decode
+    /// tens of thousands of keys).
+    public init?(bytes raw: UnsafeRawBufferPointer) {
+        guard raw.count == Key.byteCount else { return nil }
+        storage = .open(raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                        raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
     }
 
     /// A private or preshared key; its bytes are zeroed when the last copy goes away.
@@ -31,8 +39,18 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
         guard bytes.count == Key.byteCount else { return nil }
         let box = SecretBytes()
         box.withMutableBytes { raw in
-            for (i, b) in bytes.enumerated() { raw[i] = b }
+            if bytes.withContiguousStorageIfAvailable({ raw.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+                for (i, b) in bytes.enumerated() { raw[i] = b }
+            }
         }
+        storage = .secret(box)
+    }
+
+    /// A private or preshared key from 32 bytes in place.
+    public init?(secretBytes raw: UnsafeRawBufferPointer) {
+        guard raw.count == Key.byteCount else { return nil }
+        let box = SecretBytes()
+        box.withMutableBytes { $0.copyMemory(from: raw) }
         storage = .secret(box)
     }
 
@@ -72,6 +90,11 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
     /// Standard base64, 44 characters, as `wg` prints keys.
     public var base64: String { withUnsafeBytes { Base64.encode($0) } }
 
+    /// ``base64`` appended to a byte buffer.
+    func appendBase64(to out: inout [UInt8]) {
+        withUnsafeBytes { Base64.append(key: $0, to: &out) }
+    }
+
     /// Lowercase hex, 64 characters, as the UAPI protocol carries keys.
     public var hex: String { withUnsafeBytes { Hex.encode($0) } }
 
@@ -101,8 +124,27 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The four words xored together: a cheap hash for ``PeerIndex`` (public keys are uniform).
+    var foldedWords: UInt64 {
+        switch storage {
+        case .open(let a, let b, let c, let d): return a ^ b ^ c ^ d
+        case .secret(let box):
+            return box.withBytes { raw in
+                stride(from: 0, to: Key.byteCount, by: 8).reduce(0) { $0 ^ raw.loadUnaligned(fromByteOffset: $1, as: UInt64.self) }
+            }
+        }
+    }
+
+    /// Hashes the four words, so an open key and a secret one with the same bytes hash alike.
     public func hash(into hasher: inout Hasher) {
-        withUnsafeBytes { hasher.combine(bytes: $0) }
+        switch storage {
+        case .open(let a, let b, let c, let d):
+            hasher.combine(a); hasher.combine(b); hasher.combine(c); hasher.combine(d)
+        case .secret(let box):
+            box.withBytes { raw in
+                for offset in stride(from: 0, to: Key.byteCount, by: 8) { hasher.combine(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+            }
+        }
     }
 }
 

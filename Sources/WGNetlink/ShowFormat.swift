@@ -22,22 +22,31 @@ public enum ShowFormat {
             // One byte buffer for the whole dump: tens of thousands of lines.
             var bytes: [UInt8] = []
             bytes.reserveCapacity(64 + device.peers.count * 160)
+            let prefixBytes = Array(prefix.utf8)
             func add(_ s: String) { bytes.append(contentsOf: s.utf8) }
             func tab() { bytes.append(0x09) }
-            add(prefix); add(maybe(device.privateKey)); tab(); add(maybe(device.publicKey)); tab()
-            add(String(device.listenPort)); tab()
+            func key(_ key: Key?) {
+                if let key { key.appendBase64(to: &bytes) } else { add("(none)") }
+            }
+            bytes += prefixBytes; key(device.privateKey); tab(); key(device.publicKey); tab()
+            appendDecimal(UInt64(device.listenPort), to: &bytes); tab()
             add(device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)); bytes.append(0x0A)
             for p in device.peers {
-                add(prefix); add(p.publicKey.base64); tab(); add(maybe(p.presharedKey)); tab(); add(endpoint(p.endpoint)); tab()
+                bytes += prefixBytes; key(p.publicKey); tab(); key(p.presharedKey); tab()
+                if let e = p.endpoint { e.appendFormatted(to: &bytes, scopeName: scopeName) } else { add("(none)") }
+                tab()
                 if p.allowedIPs.isEmpty { add("(none)") }
                 for (i, ip) in p.allowedIPs.enumerated() {
                     if i > 0 { bytes.append(0x2C) }
                     ip.address.appendDescription(to: &bytes)
                     bytes.append(0x2F)
-                    add(String(ip.prefixLength))
+                    appendDecimal(UInt64(ip.prefixLength), to: &bytes)
                 }
-                tab(); add(String(p.lastHandshake.seconds)); tab(); add(String(p.receivedBytes)); tab(); add(String(p.transmittedBytes)); tab()
-                add(p.persistentKeepalive == 0 ? "off" : String(p.persistentKeepalive)); bytes.append(0x0A)
+                tab(); appendDecimal(UInt64(bitPattern: p.lastHandshake.seconds), to: &bytes)
+                tab(); appendDecimal(p.receivedBytes, to: &bytes)
+                tab(); appendDecimal(p.transmittedBytes, to: &bytes); tab()
+                if p.persistentKeepalive == 0 { add("off") } else { appendDecimal(UInt64(p.persistentKeepalive), to: &bytes) }
+                bytes.append(0x0A)
             }
             out = String(decoding: bytes, as: UTF8.self)
         default:

@@ -1,4 +1,7 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import WGNetlink
 
 struct AddressesTests {
@@ -11,6 +14,36 @@ struct AddressesTests {
         #expect(AllowedIP("::/0")?.description == "::/0")
         for bad in ["10.0.0.1/33", "fd00::/129", "10.0.0/8", "10.0.0.1/", "/8", "10.0.0.1/+8", "host/8", ""] {
             #expect(AllowedIP(bad) == nil, "\(bad)")
+        }
+    }
+
+    /// The dump prints addresses without inet_ntop(3); every zero-run shape, the dotted IPv4
+    /// forms glibc keeps, and random words must come out exactly as glibc prints them.
+    @Test func addressesPrintExactlyAsInetNtop() {
+        func ntop(_ bytes: [UInt8]) -> String {
+            var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+            _ = inet_ntop(bytes.count == 4 ? AF_INET : AF_INET6, bytes, &text, socklen_t(text.count))
+            return String(cString: text)
+        }
+        var cases: [[UInt8]] = [[0, 0, 0, 0], [255, 255, 255, 255], [10, 0, 100, 7], [192, 0, 2, 1]]
+        // Each group zero or not (all 256 patterns), with the non-zero groups drawn from small
+        // and large values; plus the IPv4-compatible and -mapped forms and their near misses.
+        var seed: UInt64 = 1
+        func next() -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed >> 33 }
+        for pattern in 0..<256 {
+            var bytes: [UInt8] = []
+            for group in 0..<8 {
+                let value: UInt16 = pattern >> group & 1 == 0 ? 0 : [1, 0xF, 0x10, 0xFFFF, 0xABC, UInt16(truncatingIfNeeded: next())][Int(next() % 6)]
+                bytes += [UInt8(value >> 8), UInt8(value & 0xFF)]
+            }
+            cases.append(bytes)
+        }
+        let v4 = [UInt8]([192, 0, 2, 33])
+        cases += [[UInt8](repeating: 0, count: 12) + v4, [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF] + v4,
+                  [UInt8](repeating: 0, count: 10) + [0xFF, 0xFE] + v4, [UInt8](repeating: 0, count: 15) + [1],
+                  [UInt8](repeating: 0, count: 14) + [0, 2], [0, 1] + [UInt8](repeating: 0, count: 10) + v4]
+        for bytes in cases {
+            #expect(IPAddress(bytes: bytes)?.description == ntop(bytes), "\(bytes)")
         }
     }
 

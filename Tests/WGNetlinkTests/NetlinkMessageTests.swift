@@ -54,6 +54,24 @@ struct NetlinkMessageTests {
         #expect(flagsSeen == [Self.key(1): 1, Self.key(2): 1, Self.key(3): 1])
     }
 
+    /// The kernel continues a split peer first thing in the next message, but merging is by
+    /// key: a peer that comes back after others (through the index, past its growth) merges too.
+    @Test func peersMergeByKeyWhereverTheyReappear() throws {
+        func key(_ n: Int) -> Key { Key(bytes: (0..<32).map { UInt8(truncatingIfNeeded: n >> (8 * ($0 % 4)) &+ $0) })! }
+        let first = DeviceConfig(peers: (0..<1000).map { PeerConfig(publicKey: key($0), allowedIPs: [AllowedIP("10.0.\($0 >> 8).\($0 & 255)/32")!]) })
+        let again = DeviceConfig(peers: [7, 999, 0, 500].map { PeerConfig(publicKey: key($0), allowedIPs: [AllowedIP("fd00::\($0 + 1)/128")!]) })
+        var decoder = WireGuardDumpDecoder()
+        for part in try messages(for: first, capacity: 4096) + messages(for: again, capacity: 4096) {
+            try part.withUnsafeBytes { try decoder.add(attributes: $0) }
+        }
+        let peers = decoder.device.peers
+        #expect(peers.map(\.publicKey) == (0..<1000).map(key))
+        for n in [7, 999, 0, 500] {
+            #expect(peers[n].allowedIPs.map(\.description) == ["10.0.\(n >> 8).\(n & 255)/32", "fd00::\(n + 1)/128"])
+        }
+        #expect(peers[1].allowedIPs.count == 1)
+    }
+
     @Test func portIsBigEndianAndScopeHostEndian() throws {
         let bytes = KernelWireGuard.sockaddr(Endpoint(address: IPAddress("fe80::1")!, port: 0x1234, scopeID: 0x0102_0304)) { Array($0) }
         #expect(bytes[2] == 0x12 && bytes[3] == 0x34)
