@@ -50,14 +50,45 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// The dotted or colon form, as inet_pton(3) accepts it. No hostnames.
     public init?(_ text: String) {
-        var buffer = [UInt8](repeating: 0, count: 16)
-        if text.utf8.contains(0x3A) {
-            guard inet_pton(AF_INET6, text, &buffer) == 1 else { return nil }
-            self.init(bytes: buffer)
-        } else {
-            guard inet_pton(AF_INET, text, &buffer) == 1 else { return nil }
-            self.init(bytes: buffer.prefix(4))
+        var text = text
+        guard let address = text.withUTF8({ IPAddress(utf8: $0) }) else { return nil }
+        self = address
+    }
+
+    /// The same from UTF-8 bytes in place. IPv4 is read here by inet_pton's rules (four
+    /// decimal parts up to 255, no leading zeros); IPv6 goes to inet_pton.
+    init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        guard !text.contains(0x3A) else {
+            // inet_pton needs a C string: the longest IPv6 text is 45 characters.
+            guard text.count < 64, !text.contains(0) else { return nil }
+            var raw: (UInt64, UInt64) = (0, 0)
+            let parsed = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { cString in
+                for (i, byte) in text.enumerated() { cString[i] = CChar(bitPattern: byte) }
+                cString[text.count] = 0
+                return withUnsafeMutableBytes(of: &raw) { inet_pton(AF_INET6, cString.baseAddress, $0.baseAddress) == 1 }
+            }
+            guard parsed else { return nil }
+            self.init(family: .v6, high: UInt64(bigEndian: raw.0), low: UInt64(bigEndian: raw.1))
+            return
         }
+        var value: UInt32 = 0, part: UInt32 = 0, parts = 0, inPart = false
+        for c in text {
+            if c >= 0x30 && c <= 0x39 {
+                if inPart && part == 0 { return nil }  // a leading zero
+                part = part * 10 + UInt32(c - 0x30)
+                guard part <= 255 else { return nil }
+                if !inPart { parts += 1; inPart = true }
+                guard parts <= 4 else { return nil }
+            } else if c == 0x2E && inPart && parts < 4 {
+                value = value << 8 | part
+                part = 0
+                inPart = false
+            } else {
+                return nil
+            }
+        }
+        guard parts == 4 && inPart else { return nil }
+        self.init(family: .v4, high: UInt64(value << 8 | part) << 32, low: 0)
     }
 
     public var bytes: [UInt8] {
@@ -163,12 +194,18 @@ public struct AllowedIP: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// `ADDRESS[/CIDR]`, as wg accepts it; without a CIDR the prefix is the whole address.
     public init?(_ text: String) {
-        let bytes = text.utf8
-        let slash = bytes.firstIndex(of: 0x2F)
-        guard let address = IPAddress(String(decoding: bytes[..<(slash ?? bytes.endIndex)], as: UTF8.self)) else { return nil }
+        var text = text
+        guard let ip = text.withUTF8({ AllowedIP(utf8: $0) }) else { return nil }
+        self = ip
+    }
+
+    /// The same from UTF-8 bytes in place.
+    init?(utf8 text: UnsafeBufferPointer<UInt8>) {
+        let slash = text.firstIndex(of: 0x2F)
+        guard let address = IPAddress(utf8: UnsafeBufferPointer(rebasing: text[..<(slash ?? text.endIndex)])) else { return nil }
         var length = address.family.bitCount
         if let slash {
-            let digits = bytes[bytes.index(after: slash)...]
+            let digits = text[(slash + 1)...]
             guard !digits.isEmpty, digits.count <= 3, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
             length = digits.reduce(0) { $0 * 10 + Int($1 - 0x30) }
         }

@@ -107,8 +107,27 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a key as 64 hex digits (either case), as the UAPI protocol sends them.
     public init?(hex text: some StringProtocol, secret: Bool = false) {
-        guard let raw = Hex.decode(text), raw.count == Key.byteCount else { return nil }
-        if secret { self.init(secretBytes: raw) } else { self.init(bytes: raw) }
+        var copy = String(text)
+        guard let key = copy.withUTF8({ Key(hexUTF8: $0, secret: secret) }) else { return nil }
+        self = key
+    }
+
+    /// 64 hex digits read in place; the decoded bytes pass through a scratch buffer that is
+    /// zeroed afterwards.
+    init?(hexUTF8 text: UnsafeBufferPointer<UInt8>, secret: Bool) {
+        guard text.count == 2 * Key.byteCount else { return nil }
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let key: Key? = withUnsafeMutableBytes(of: &scratch) { raw in
+            defer { sodium_memzero(raw.baseAddress, Key.byteCount) }
+            for i in 0..<Key.byteCount {
+                guard let high = Hex.nibble(text[2 * i]), let low = Hex.nibble(text[2 * i + 1]) else { return nil }
+                raw[i] = high << 4 | low
+            }
+            let bytes = UnsafeRawBufferPointer(raw)
+            return secret ? Key(secretBytes: bytes) : Key(bytes: bytes)
+        }
+        guard let key else { return nil }
+        self = key
     }
 
     public var description: String { isSecret ? "(hidden)" : base64 }

@@ -39,72 +39,114 @@ public enum UAPIProtocol {
     /// A reply with `errno=N` (N ≠ 0) throws ``UAPIError/status(device:errno:)``.
     public static func parseGetReply(_ text: String, device name: String,
                                      scopeIndex: (String) -> UInt32? = { UInt32($0) }) throws(UAPIError) -> Device {
+        var text = text
+        return try text.withUTF8 { parseGetReply(utf8: $0, device: name, scopeIndex: scopeIndex) }.get()
+    }
+
+    /// The reply's lines are read in place: a reply for 50,000 peers has 300,000 of them, and
+    /// a String per key and value was most of the time to read it.
+    private static func parseGetReply(utf8 all: UnsafeBufferPointer<UInt8>, device name: String,
+                                      scopeIndex: (String) -> UInt32?) -> Result<Device, UAPIError> {
         var device = Device(name: name)
         var peer: Peer?
         var status: Int32?
-        func bad(_ line: Int, _ why: String) -> UAPIError { .malformed("\(name): line \(line): \(why)") }
-        // Bytes, not Characters: a reply for 50,000 peers has 300,000 lines.
-        let all = Array(text.utf8)
         var start = 0
         var line = 0
+        func bad(_ why: String) -> Result<Device, UAPIError> { .failure(.malformed("\(name): line \(line): \(why)")) }
         while start <= all.count {
-            let end = all[start...].firstIndex(of: 0x0A) ?? all.count
-            let rawLine = all[start..<end]
+            var end = start
+            while end < all.count && all[end] != 0x0A { end += 1 }
+            let rawLine = UnsafeBufferPointer(rebasing: all[start..<end])
             start = end + 1
             line += 1
             if rawLine.isEmpty { if status != nil { break } else { continue } }
             guard let eq = rawLine.firstIndex(of: 0x3D) else {
-                throw bad(line, "no '=' in '\(String(decoding: rawLine.prefix(80), as: UTF8.self))'")
+                return bad("no '=' in '\(String(decoding: rawLine.prefix(80), as: UTF8.self))'")
             }
-            let key = String(decoding: rawLine[..<eq], as: UTF8.self)
-            let value = String(decoding: rawLine[rawLine.index(after: eq)...], as: UTF8.self)
-            func number<T: FixedWidthInteger>(_: T.Type) throws(UAPIError) -> T {
-                guard let n = T(value) else { throw bad(line, "\(key)=\(value) is not a number") }
-                return n
+            let key = UnsafeBufferPointer(rebasing: rawLine[..<eq])
+            let value = UnsafeBufferPointer(rebasing: rawLine[(eq + 1)...])
+            func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
+            func isKey(_ literal: StaticString) -> Bool {
+                key.count == literal.utf8CodeUnitCount
+                    && key.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
             }
-            func hexKey(secret: Bool) throws(UAPIError) -> Key {
-                guard let k = Key(hex: value, secret: secret) else { throw bad(line, "\(key) is not a 64-digit hex key") }
-                return k
-            }
-            switch key {
-            case "private_key":
-                let k = try hexKey(secret: true)
+            func notNumber() -> Result<Device, UAPIError> { bad("\(text(key))=\(text(value)) is not a number") }
+            func notKey() -> Result<Device, UAPIError> { bad("\(text(key)) is not a 64-digit hex key") }
+
+            if isKey("public_key") {
+                guard let k = Key(hexUTF8: value, secret: false) else { return notKey() }
+                if let peer { device.peers.append(peer) }
+                peer = Peer(publicKey: k)
+            } else if isKey("private_key") {
+                guard let k = Key(hexUTF8: value, secret: true) else { return notKey() }
                 device.privateKey = k.isZero ? nil : k
                 device.publicKey = k.isZero ? nil : KeyGeneration.publicKey(for: k)
-            case "listen_port": device.listenPort = try number(UInt16.self)
-            case "fwmark": device.firewallMark = try number(UInt32.self)
-            case "public_key":
-                if let peer { device.peers.append(peer) }
-                peer = Peer(publicKey: try hexKey(secret: false))
-            case "errno": status = try number(Int32.self)
-            default:
-                guard peer != nil else { throw bad(line, "'\(key)' before any public_key") }
-                switch key {
-                case "preshared_key":
-                    let k = try hexKey(secret: true)
-                    peer!.presharedKey = k.isZero ? nil : k
-                case "endpoint":
-                    guard let e = Endpoint(value, scopeIndex: scopeIndex) else { throw bad(line, "bad endpoint '\(value)'") }
-                    peer!.endpoint = e
-                case "persistent_keepalive_interval": peer!.persistentKeepalive = try number(UInt16.self)
-                case "last_handshake_time_sec":
-                    peer!.lastHandshake = HandshakeTime(seconds: try number(Int64.self), nanoseconds: peer!.lastHandshake.nanoseconds)
-                case "last_handshake_time_nsec":
-                    peer!.lastHandshake = HandshakeTime(seconds: peer!.lastHandshake.seconds, nanoseconds: try number(Int64.self))
-                case "rx_bytes": peer!.receivedBytes = try number(UInt64.self)
-                case "tx_bytes": peer!.transmittedBytes = try number(UInt64.self)
-                case "protocol_version": peer!.protocolVersion = try number(UInt32.self)
-                case "allowed_ip":
-                    guard let ip = AllowedIP(value) else { throw bad(line, "bad allowed_ip '\(value)'") }
-                    peer!.allowedIPs.append(ip)
-                default: continue  // keys from newer implementations
-                }
+            } else if isKey("listen_port") {
+                guard let n = decimal(value, as: UInt16.self) else { return notNumber() }
+                device.listenPort = n
+            } else if isKey("fwmark") {
+                guard let n = decimal(value, as: UInt32.self) else { return notNumber() }
+                device.firewallMark = n
+            } else if isKey("errno") {
+                guard let n = decimal(value, as: Int32.self) else { return notNumber() }
+                status = n
+            } else if peer == nil {
+                return bad("'\(text(key))' before any public_key")
+            } else if isKey("allowed_ip") {
+                guard let ip = AllowedIP(utf8: value) else { return bad("bad allowed_ip '\(text(value))'") }
+                peer!.allowedIPs.append(ip)
+            } else if isKey("endpoint") {
+                guard let e = Endpoint(text(value), scopeIndex: scopeIndex) else { return bad("bad endpoint '\(text(value))'") }
+                peer!.endpoint = e
+            } else if isKey("preshared_key") {
+                guard let k = Key(hexUTF8: value, secret: true) else { return notKey() }
+                peer!.presharedKey = k.isZero ? nil : k
+            } else if isKey("persistent_keepalive_interval") {
+                guard let n = decimal(value, as: UInt16.self) else { return notNumber() }
+                peer!.persistentKeepalive = n
+            } else if isKey("last_handshake_time_sec") {
+                guard let n = decimal(value, as: Int64.self) else { return notNumber() }
+                peer!.lastHandshake = HandshakeTime(seconds: n, nanoseconds: peer!.lastHandshake.nanoseconds)
+            } else if isKey("last_handshake_time_nsec") {
+                guard let n = decimal(value, as: Int64.self) else { return notNumber() }
+                peer!.lastHandshake = HandshakeTime(seconds: peer!.lastHandshake.seconds, nanoseconds: n)
+            } else if isKey("rx_bytes") {
+                guard let n = decimal(value, as: UInt64.self) else { return notNumber() }
+                peer!.receivedBytes = n
+            } else if isKey("tx_bytes") {
+                guard let n = decimal(value, as: UInt64.self) else { return notNumber() }
+                peer!.transmittedBytes = n
+            } else if isKey("protocol_version") {
+                guard let n = decimal(value, as: UInt32.self) else { return notNumber() }
+                peer!.protocolVersion = n
             }
+            // Any other key comes from a newer implementation and is skipped.
         }
         if let peer { device.peers.append(peer) }
-        guard let status else { throw .malformed("\(name): reply without errno") }
-        if status != 0 { throw .status(device: name, errno: abs(status)) }
-        return device
+        guard let status else { return .failure(.malformed("\(name): reply without errno")) }
+        if status != 0 { return .failure(.status(device: name, errno: abs(status))) }
+        return .success(device)
+    }
+
+    /// A decimal number as `T(String)` reads one: an optional sign, then digits, in range.
+    static func decimal<T: FixedWidthInteger>(_ text: UnsafeBufferPointer<UInt8>, as _: T.Type) -> T? {
+        var digits = text[...]
+        var negative = false
+        if let sign = digits.first, sign == 0x2B || sign == 0x2D {
+            negative = sign == 0x2D
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty else { return nil }
+        var value: T = 0
+        for c in digits {
+            guard c >= 0x30 && c <= 0x39 else { return nil }
+            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflow2) = negative ? times10.subtractingReportingOverflow(T(c - 0x30))
+                                             : times10.addingReportingOverflow(T(c - 0x30))
+            guard !overflow1 && !overflow2 else { return nil }
+            value = next
+        }
+        return value
     }
 
     /// The status of a `set=1` reply.
