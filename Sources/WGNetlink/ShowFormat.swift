@@ -19,36 +19,7 @@ public enum ShowFormat {
         case "listen-port": out = prefix + "\(device.listenPort)\n"
         case "fwmark": out = prefix + (device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)) + "\n"
         case "dump":
-            // One byte buffer for the whole dump: tens of thousands of lines.
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(64 + device.peers.count * 160)
-            let prefixBytes = Array(prefix.utf8)
-            func add(_ s: String) { bytes.append(contentsOf: s.utf8) }
-            func tab() { bytes.append(0x09) }
-            func key(_ key: Key?) {
-                if let key { key.appendBase64(to: &bytes) } else { add("(none)") }
-            }
-            bytes += prefixBytes; key(device.privateKey); tab(); key(device.publicKey); tab()
-            appendDecimal(UInt64(device.listenPort), to: &bytes); tab()
-            add(device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)); bytes.append(0x0A)
-            for p in device.peers {
-                bytes += prefixBytes; key(p.publicKey); tab(); key(p.presharedKey); tab()
-                if let e = p.endpoint { e.appendFormatted(to: &bytes, scopeName: scopeName) } else { add("(none)") }
-                tab()
-                if p.allowedIPs.isEmpty { add("(none)") }
-                for (i, ip) in p.allowedIPs.enumerated() {
-                    if i > 0 { bytes.append(0x2C) }
-                    ip.address.appendDescription(to: &bytes)
-                    bytes.append(0x2F)
-                    appendDecimal(UInt64(ip.prefixLength), to: &bytes)
-                }
-                tab(); appendDecimal(UInt64(bitPattern: p.lastHandshake.seconds), to: &bytes)
-                tab(); appendDecimal(p.receivedBytes, to: &bytes)
-                tab(); appendDecimal(p.transmittedBytes, to: &bytes); tab()
-                if p.persistentKeepalive == 0 { add("off") } else { appendDecimal(UInt64(p.persistentKeepalive), to: &bytes) }
-                bytes.append(0x0A)
-            }
-            out = String(decoding: bytes, as: UTF8.self)
+            out = String(decoding: dump(device, prefixInterface: prefixInterface, scopeName: scopeName), as: UTF8.self)
         default:
             for p in device.peers {
                 out += prefix + p.publicKey.base64
@@ -66,6 +37,42 @@ public enum ShowFormat {
             }
         }
         return out
+    }
+
+    /// `wg show IFACE dump` as bytes, for writing straight out: tens of thousands of lines
+    /// need no String on the way.
+    public static func dump(_ device: Device, prefixInterface: Bool = false,
+                            scopeName: (UInt32) -> String? = { String($0) }) -> [UInt8] {
+        let prefix = prefixInterface ? device.name + "\t" : ""
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(64 + device.peers.count * 160)
+        let prefixBytes = Array(prefix.utf8)
+        func add(_ s: String) { bytes.append(contentsOf: s.utf8) }
+        func tab() { bytes.append(0x09) }
+        func key(_ key: Key?) {
+            if let key { key.appendBase64(to: &bytes) } else { add("(none)") }
+        }
+        bytes += prefixBytes; key(device.privateKey); tab(); key(device.publicKey); tab()
+        appendDecimal(UInt64(device.listenPort), to: &bytes); tab()
+        add(device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)); bytes.append(0x0A)
+        for p in device.peers {
+            bytes += prefixBytes; key(p.publicKey); tab(); key(p.presharedKey); tab()
+            if let e = p.endpoint { e.appendFormatted(to: &bytes, scopeName: scopeName) } else { add("(none)") }
+            tab()
+            if p.allowedIPs.isEmpty { add("(none)") }
+            for (i, ip) in p.allowedIPs.enumerated() {
+                if i > 0 { bytes.append(0x2C) }
+                ip.address.appendDescription(to: &bytes)
+                bytes.append(0x2F)
+                appendDecimal(UInt64(ip.prefixLength), to: &bytes)
+            }
+            tab(); appendDecimal(UInt64(bitPattern: p.lastHandshake.seconds), to: &bytes)
+            tab(); appendDecimal(p.receivedBytes, to: &bytes)
+            tab(); appendDecimal(p.transmittedBytes, to: &bytes); tab()
+            if p.persistentKeepalive == 0 { add("off") } else { appendDecimal(UInt64(p.persistentKeepalive), to: &bytes) }
+            bytes.append(0x0A)
+        }
+        return bytes
     }
 
     /// `wg show IFACE` for a person: private and preshared keys hidden, peers by latest handshake.

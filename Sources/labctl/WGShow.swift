@@ -67,7 +67,11 @@ extension WG {
         }
         if let field {
             for device in devices {
-                WGSupport.write(ShowFormat.field(field, of: device, prefixInterface: interface == "all", scopeName: WGSupport.scopeName)!)
+                if field == "dump" {
+                    try WGSupport.write(bytes: ShowFormat.dump(device, prefixInterface: interface == "all", scopeName: WGSupport.scopeName))
+                } else {
+                    WGSupport.write(ShowFormat.field(field, of: device, prefixInterface: interface == "all", scopeName: WGSupport.scopeName)!)
+                }
             }
         } else {
             let now = Int64(time(nil))

@@ -1,3 +1,4 @@
+import SystemPackage
 import WGNetlink
 #if canImport(Glibc)
 import Glibc
@@ -84,6 +85,16 @@ enum WGSupport {
 
     static func write(_ text: String) {
         print(text, terminator: "")
+    }
+
+    /// Writes bytes to standard output directly (after anything `print` buffered).
+    static func write(bytes: [UInt8]) throws {
+        fflush(nil)  // every C stream, stdout among them
+        do {
+            _ = try bytes.withUnsafeBytes { try FileDescriptor.standardOutput.writeAll($0) }
+        } catch {
+            throw LabError("standard output: \(error)")
+        }
     }
 }
 

@@ -47,6 +47,20 @@ struct AddressesTests {
         }
     }
 
+    /// IPv4 is parsed without inet_pton(3) now; it must accept and reject the same texts.
+    @Test func addressesParseExactlyAsInetPton() {
+        let texts = ["1.2.3.4", "0.0.0.0", "255.255.255.255", "10.0.100.7", "01.2.3.4", "1.2.3.04", "1.2.3.0", "1.2.3",
+                     "1.2.3.4.", "1.2.3.4.5", "256.1.1.1", "1.2.3.256", "1..2.3", ".1.2.3", "1.2.3.4 ", " 1.2.3.4", "",
+                     "0x1.2.3.4", "1.2.3.-4", "1.2.3.+4", "00.0.0.0", "1.2.3.4/8", "::", "::1", "fe80::1", "2001:db8::1.2.3.4",
+                     "::ffff:1.2.3.4", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", ":::", "fe80::1%eth0", "g::1"]
+        for text in texts {
+            var raw = [UInt8](repeating: 0, count: 16)
+            let v6 = text.contains(":")
+            let expected = inet_pton(v6 ? AF_INET6 : AF_INET, text, &raw) == 1 ? IPAddress(bytes: raw.prefix(v6 ? 16 : 4)) : nil
+            #expect(IPAddress(text) == expected, "\(text)")
+        }
+    }
+
     @Test func endpointsWithScopeIDs() throws {
         let e = try #require(Endpoint("[fe80::1%eth0]:51820", scopeIndex: { $0 == "eth0" ? 3 : nil }))
         #expect(e.scopeID == 3)
