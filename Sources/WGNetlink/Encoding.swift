@@ -48,26 +48,25 @@ enum Base64 {
         }
     }
 
-    /// Decodes exactly 44 characters into 32 bytes, or nil.
-    static func decodeKey(_ text: some StringProtocol) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count == 44, chars[43] == UInt8(ascii: "=") else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(32)
-        var i = 0
+    /// Decodes exactly 44 characters into the 32 bytes of `out`, in place; false if they are
+    /// not a key in wg's strict form.
+    static func decodeKey(utf8 chars: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
+        guard chars.count == 44, chars[43] == UInt8(ascii: "="), out.count == 32 else { return false }
+        var i = 0, o = 0
         while i < 40 {
             guard let a = value(chars[i]), let b = value(chars[i + 1]),
-                  let c = value(chars[i + 2]), let d = value(chars[i + 3]) else { return nil }
+                  let c = value(chars[i + 2]), let d = value(chars[i + 3]) else { return false }
             let v = a << 18 | b << 12 | c << 6 | d
-            out += [UInt8(v >> 16), UInt8(v >> 8 & 0xff), UInt8(v & 0xff)]
+            out[o] = UInt8(v >> 16); out[o + 1] = UInt8(v >> 8 & 0xff); out[o + 2] = UInt8(v & 0xff)
             i += 4
+            o += 3
         }
-        guard let a = value(chars[40]), let b = value(chars[41]), let c = value(chars[42]) else { return nil }
+        guard let a = value(chars[40]), let b = value(chars[41]), let c = value(chars[42]) else { return false }
         // The last character carries 2 unused bits, which must be zero.
-        guard c & 3 == 0 else { return nil }
+        guard c & 3 == 0 else { return false }
         let v = a << 18 | b << 12 | c << 6
-        out += [UInt8(v >> 16), UInt8(v >> 8 & 0xff)]
-        return out
+        out[30] = UInt8(v >> 16); out[31] = UInt8(v >> 8 & 0xff)
+        return true
     }
 }
 
@@ -92,20 +91,6 @@ enum Hex {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
         default: return nil
         }
-    }
-
-    static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(chars.count / 2)
-        var i = 0
-        while i < chars.count {
-            guard let h = nibble(chars[i]), let l = nibble(chars[i + 1]) else { return nil }
-            out.append(h << 4 | l)
-            i += 2
-        }
-        return out
     }
 }
 

@@ -101,8 +101,23 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
     /// Parses a key in `wg`'s strict base64 form: 44 characters ending in one `=`,
     /// with the unused low bits of the last character zero.
     public init?(base64 text: some StringProtocol, secret: Bool = false) {
-        guard let raw = Base64.decodeKey(text) else { return nil }
-        if secret { self.init(secretBytes: raw) } else { self.init(bytes: raw) }
+        var copy = String(text)
+        guard let key = copy.withUTF8({ Key(base64UTF8: $0, secret: secret) }) else { return nil }
+        self = key
+    }
+
+    /// The same from UTF-8 bytes in place; the decoded bytes pass through a scratch buffer
+    /// that is zeroed afterwards.
+    init?(base64UTF8 text: UnsafeBufferPointer<UInt8>, secret: Bool) {
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        let key: Key? = withUnsafeMutableBytes(of: &scratch) { raw in
+            defer { sodium_memzero(raw.baseAddress, Key.byteCount) }
+            guard Base64.decodeKey(utf8: text, into: raw) else { return nil }
+            let bytes = UnsafeRawBufferPointer(raw)
+            return secret ? Key(secretBytes: bytes) : Key(bytes: bytes)
+        }
+        guard let key else { return nil }
+        self = key
     }
 
     /// Parses a key as 64 hex digits (either case), as the UAPI protocol sends them.
