@@ -68,12 +68,17 @@ struct NetlinkAttributes: Sequence {
         }
     }
 
+    /// Calls `body` on each attribute in place, then throws if the buffer is malformed.
+    func forEach(_ body: (NetlinkAttribute) throws(NetlinkDecodeError) -> Void) throws(NetlinkDecodeError) {
+        var it = makeIterator()
+        while let a = it.next() { try body(a) }
+        if let error = it.malformed { throw error }
+    }
+
     /// Every attribute, or an error when the buffer is malformed.
     func all() throws(NetlinkDecodeError) -> [NetlinkAttribute] {
-        var it = makeIterator()
         var out: [NetlinkAttribute] = []
-        while let a = it.next() { out.append(a) }
-        if let error = it.malformed { throw error }
+        try forEach { out.append($0) }
         return out
     }
 }
@@ -107,8 +112,7 @@ struct WireGuardDumpDecoder {
 
     /// Adds one message's payload: the bytes after the generic netlink header.
     mutating func add(attributes payload: UnsafeRawBufferPointer) throws(NetlinkDecodeError) {
-        var attributes = NetlinkAttributes(payload).makeIterator()
-        while let attribute = attributes.next() {
+        try NetlinkAttributes(payload).forEach { attribute throws(NetlinkDecodeError) in
             switch attribute.type {
             case WGAttribute.Device.ifindex: device.interfaceIndex = try attribute.u32()
             case WGAttribute.Device.ifname: device.name = attribute.string
@@ -121,15 +125,12 @@ struct WireGuardDumpDecoder {
             case WGAttribute.Device.listenPort: device.listenPort = try attribute.u16()
             case WGAttribute.Device.fwmark: device.firewallMark = try attribute.u32()
             case WGAttribute.Device.peers:
-                var entries = attribute.nested.makeIterator()
-                while let entry = entries.next() {
+                try attribute.nested.forEach { entry throws(NetlinkDecodeError) in
                     if !entry.payload.isEmpty { try addPeer(entry.nested) }
                 }
-                if let error = entries.malformed { throw error }
-            default: continue  // padding and attributes from newer kernels
+            default: break  // padding and attributes from newer kernels
             }
         }
-        if let error = attributes.malformed { throw error }
     }
 
     /// Starts a peer, or continues the one with the same key. The kernel continues a split
@@ -159,8 +160,7 @@ struct WireGuardDumpDecoder {
     }
 
     private static func fill(_ peer: inout Peer, from attributes: NetlinkAttributes) throws(NetlinkDecodeError) {
-        var all = attributes.makeIterator()
-        while let attribute = all.next() {
+        try attributes.forEach { attribute throws(NetlinkDecodeError) in
             switch attribute.type {
             case WGAttribute.Peer.presharedKey:
                 let psk = try attribute.key(secret: true)
@@ -175,15 +175,12 @@ struct WireGuardDumpDecoder {
             case WGAttribute.Peer.txBytes: peer.transmittedBytes = try attribute.u64()
             case WGAttribute.Peer.protocolVersion: peer.protocolVersion = try attribute.u32()
             case WGAttribute.Peer.allowedIPs:
-                var entries = attribute.nested.makeIterator()
-                while let entry = entries.next() {
+                try attribute.nested.forEach { entry throws(NetlinkDecodeError) in
                     if !entry.payload.isEmpty { peer.allowedIPs.append(try Self.allowedIP(entry.nested)) }
                 }
-                if let error = entries.malformed { throw error }
-            default: continue
+            default: break
             }
         }
-        if let error = all.malformed { throw error }
     }
 
     /// A `sockaddr_in` or `sockaddr_in6`: family in host order, port in network order,
@@ -205,16 +202,14 @@ struct WireGuardDumpDecoder {
 
     static func allowedIP(_ attributes: NetlinkAttributes) throws(NetlinkDecodeError) -> AllowedIP {
         var family: UInt16?, address: IPAddress?, cidr: UInt8?
-        var all = attributes.makeIterator()
-        while let a = all.next() {
+        try attributes.forEach { a throws(NetlinkDecodeError) in
             switch a.type {
             case WGAttribute.AllowedIP.family: family = try a.u16()
             case WGAttribute.AllowedIP.address: address = IPAddress(bytes: a.payload)
             case WGAttribute.AllowedIP.cidr: cidr = try a.u8()
-            default: continue
+            default: break
             }
         }
-        if let error = all.malformed { throw error }
         guard let family, let address, let cidr, address.family.addressFamily == family,
               let ip = AllowedIP(address: address, prefixLength: Int(cidr)) else {
             throw NetlinkDecodeError("incomplete allowed IP")
