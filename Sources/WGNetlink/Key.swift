@@ -30,8 +30,8 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
     /// tens of thousands of keys).
     public init?(bytes raw: UnsafeRawBufferPointer) {
         guard raw.count == Key.byteCount else { return nil }
-        storage = .open(raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-                        raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        let w = Key.words(raw)
+        storage = .open(w.0, w.1, w.2, w.3)
     }
 
     /// A private or preshared key; its bytes are zeroed when the last copy goes away.
@@ -106,17 +106,9 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
         self = key
     }
 
-    /// The same from UTF-8 bytes in place; the decoded bytes pass through a scratch buffer
-    /// that is zeroed afterwards.
+    /// The same from UTF-8 bytes in place.
     init?(base64UTF8 text: UnsafeBufferPointer<UInt8>, secret: Bool) {
-        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        let key: Key? = withUnsafeMutableBytes(of: &scratch) { raw in
-            defer { sodium_memzero(raw.baseAddress, Key.byteCount) }
-            guard Base64.decodeKey(utf8: text, into: raw) else { return nil }
-            let bytes = UnsafeRawBufferPointer(raw)
-            return secret ? Key(secretBytes: bytes) : Key(bytes: bytes)
-        }
-        guard let key else { return nil }
+        guard let key = Key.decoded(secret: secret, { Base64.decodeKey(utf8: text, into: $0) }) else { return nil }
         self = key
     }
 
@@ -127,22 +119,30 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
         self = key
     }
 
-    /// 64 hex digits read in place; the decoded bytes pass through a scratch buffer that is
-    /// zeroed afterwards.
+    /// The same from UTF-8 bytes in place.
     init?(hexUTF8 text: UnsafeBufferPointer<UInt8>, secret: Bool) {
         guard text.count == 2 * Key.byteCount else { return nil }
-        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        let key: Key? = withUnsafeMutableBytes(of: &scratch) { raw in
-            defer { sodium_memzero(raw.baseAddress, Key.byteCount) }
+        let key = Key.decoded(secret: secret) { raw in
             for i in 0..<Key.byteCount {
-                guard let high = Hex.nibble(text[2 * i]), let low = Hex.nibble(text[2 * i + 1]) else { return nil }
+                guard let high = Hex.nibble(text[2 * i]), let low = Hex.nibble(text[2 * i + 1]) else { return false }
                 raw[i] = high << 4 | low
             }
-            let bytes = UnsafeRawBufferPointer(raw)
-            return secret ? Key(secretBytes: bytes) : Key(bytes: bytes)
+            return true
         }
         guard let key else { return nil }
         self = key
+    }
+
+    /// A key that `decode` writes into a 32-byte scratch buffer, which is zeroed afterwards;
+    /// nil when `decode` returns false.
+    private static func decoded(secret: Bool, _ decode: (UnsafeMutableRawBufferPointer) -> Bool) -> Key? {
+        var scratch: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { raw in
+            defer { sodium_memzero(raw.baseAddress, Key.byteCount) }
+            guard decode(raw) else { return nil }
+            let bytes = UnsafeRawBufferPointer(raw)
+            return secret ? Key(secretBytes: bytes) : Key(bytes: bytes)
+        }
     }
 
     public var description: String { isSecret ? "(hidden)" : base64 }
@@ -158,27 +158,30 @@ public struct Key: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The key bytes as four words in memory order, read from the secret box if need be.
+    private var words: (UInt64, UInt64, UInt64, UInt64) {
+        switch storage {
+        case .open(let a, let b, let c, let d): return (a, b, c, d)
+        case .secret(let box): return box.withBytes(Key.words)
+        }
+    }
+
+    /// 32 bytes as four words in memory order.
+    private static func words(_ raw: UnsafeRawBufferPointer) -> (UInt64, UInt64, UInt64, UInt64) {
+        (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+         raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+    }
+
     /// The four words xored together: a cheap hash for ``PeerIndex`` (public keys are uniform).
     var foldedWords: UInt64 {
-        switch storage {
-        case .open(let a, let b, let c, let d): return a ^ b ^ c ^ d
-        case .secret(let box):
-            return box.withBytes { raw in
-                stride(from: 0, to: Key.byteCount, by: 8).reduce(0) { $0 ^ raw.loadUnaligned(fromByteOffset: $1, as: UInt64.self) }
-            }
-        }
+        let w = words
+        return w.0 ^ w.1 ^ w.2 ^ w.3
     }
 
     /// Hashes the four words, so an open key and a secret one with the same bytes hash alike.
     public func hash(into hasher: inout Hasher) {
-        switch storage {
-        case .open(let a, let b, let c, let d):
-            hasher.combine(a); hasher.combine(b); hasher.combine(c); hasher.combine(d)
-        case .secret(let box):
-            box.withBytes { raw in
-                for offset in stride(from: 0, to: Key.byteCount, by: 8) { hasher.combine(raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
-            }
-        }
+        let w = words
+        hasher.combine(w.0); hasher.combine(w.1); hasher.combine(w.2); hasher.combine(w.3)
     }
 }
 
