@@ -116,7 +116,7 @@ public struct ConfigFile: Sendable, Hashable {
                 return ConfigError(file: file, line: lineNumber, text: original.trimmingWhitespace, reason: reason)
             }
             if compactBytes[0] == 0x5B {
-                switch String(decoding: compactBytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self) {
+                switch String(decoding: compactBytes.map(asciiLowercased), as: UTF8.self) {
                 case "[interface]": try finishPeer(); section = .interface
                 case "[peer]": try finishPeer(); section = .peer; peer = PendingPeer(line: lineNumber)
                 default: throw fail("unknown section")
@@ -125,15 +125,8 @@ public struct ConfigFile: Sendable, Hashable {
             }
             guard let eq = compactBytes.firstIndex(of: 0x3D) else { throw fail("expected 'Key = Value'") }
             /// Whether the key is `literal` (lowercase) in any case.
-            func keyIs(_ literal: StaticString) -> Bool {
-                guard eq == literal.utf8CodeUnitCount else { return false }
-                let expected = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-                for i in 0..<eq where compactBytes[i] | (compactBytes[i] >= 0x41 && compactBytes[i] <= 0x5A ? 0x20 : 0) != expected[i] {
-                    return false
-                }
-                return true
-            }
-            var key: String { String(decoding: compactBytes[..<eq].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self) }
+            func keyIs(_ literal: StaticString) -> Bool { asciiMatches(compactBytes[..<eq], literal, ignoringCase: true) }
+            var key: String { String(decoding: compactBytes[..<eq].map(asciiLowercased), as: UTF8.self) }
             var value: String { String(decoding: compactBytes[(eq + 1)...], as: UTF8.self) }
             func valueKey(secret: Bool) -> Key? {
                 compactBytes.withUnsafeBufferPointer { Key(base64UTF8: UnsafeBufferPointer(rebasing: $0[(eq + 1)...]), secret: secret) }

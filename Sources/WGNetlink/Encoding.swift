@@ -112,3 +112,19 @@ func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
     }
     withUnsafeBytes(of: &digits) { raw in out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(24 - count)...])) }
 }
+
+/// An ASCII letter A–Z lowercased; any other byte as it is.
+func asciiLowercased(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte }
+
+/// Whether `bytes` spell `literal`; with `ignoringCase`, A–Z in `bytes` also match a lowercase
+/// literal. For matching keys in text without making Strings.
+func asciiMatches(_ bytes: some Collection<UInt8>, _ literal: StaticString, ignoringCase: Bool = false) -> Bool {
+    let expected = UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+    guard bytes.count == expected.count else { return false }
+    var i = bytes.startIndex
+    for byte in expected {
+        if (ignoringCase ? asciiLowercased(bytes[i]) : bytes[i]) != byte { return false }
+        bytes.formIndex(after: &i)
+    }
+    return true
+}

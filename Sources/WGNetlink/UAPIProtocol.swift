@@ -66,10 +66,7 @@ public enum UAPIProtocol {
             let key = UnsafeBufferPointer(rebasing: rawLine[..<eq])
             let value = UnsafeBufferPointer(rebasing: rawLine[(eq + 1)...])
             func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
-            func isKey(_ literal: StaticString) -> Bool {
-                key.count == literal.utf8CodeUnitCount
-                    && key.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
-            }
+            func isKey(_ literal: StaticString) -> Bool { asciiMatches(key, literal) }
             func notNumber() -> Result<Device, UAPIError> { bad("\(text(key))=\(text(value)) is not a number") }
             func notKey() -> Result<Device, UAPIError> { bad("\(text(key)) is not a 64-digit hex key") }
 
