@@ -60,12 +60,7 @@ public struct DirectWalker: Sendable {
                 executable = executable && raw >> 63 == 0
             }
             if leaf {
-                let size = PageSize(rawValue: 1 << format.levelShifts[level]) ?? .size4KiB
-                return Translation(
-                    virtualAddress: VirtualAddress(va),
-                    physicalAddress: format.address(of: raw, level: level, leaf: true) + (va & (size.bytes - 1)),
-                    pageSize: size, level: level, flags: format.flags(of: raw, level: level, leaf: true),
-                    writable: writable, user: user, executable: executable)
+                return Translation(va, leaf: raw, level: level, format: format, writable: writable, user: user, executable: executable)
             }
             table = format.address(of: raw, level: level, leaf: false)
         }

@@ -50,91 +50,157 @@ public struct Translation: Sendable, Hashable, Codable {
     public let executable: Bool
 }
 
+extension Translation {
+    /// The translation of `va` by the leaf entry `raw` at `level`, with the combined permissions.
+    init(_ va: UInt64, leaf raw: UInt64, level: Int, format: EntryFormat, writable: Bool, user: Bool, executable: Bool) {
+        let size = PageSize(rawValue: 1 << format.levelShifts[level]) ?? .size4KiB
+        self.init(virtualAddress: VirtualAddress(va),
+                  physicalAddress: format.address(of: raw, level: level, leaf: true) | (va & (size.bytes - 1)),
+                  pageSize: size, level: level, flags: format.flags(of: raw, level: level, leaf: true),
+                  writable: writable, user: user, executable: executable)
+    }
+}
+
 /// A data TLB: `capacity` translations in sets of four ways (as x86 L1 DTLBs are), least
 /// recently used out first. Large pages are cached per 4 KiB piece, so `invalidate(page:)`
 /// drops every piece of the page that contains the address.
+///
+/// Like QEMU's software TLB, an entry also remembers where its frame's bytes live in the
+/// simulator's ``PhysicalMemory``, so a hit costs no physical-address lookup.
 public struct TLB: Sendable {
+    /// The largest capacity: 1,024 sets of four ways.
+    public static let maximumCapacity = 4096
     public let capacity: Int
     /// Ways per set: 4, or the capacity when it is smaller.
     public let ways: Int
-    /// One cached translation; `tag` is the page number + 1 (0: empty).
-    @usableFromInline struct Entry: Sendable {
-        @usableFromInline var tag: UInt64
-        @usableFromInline var frame: UInt64
-        @usableFromInline var info: UInt16
-        @usableFromInline var lastUse: UInt32
-    }
+    /// Four slots per set (those past `ways` stay empty), each the page number + 1, or 0 when empty.
+    @usableFromInline var tags: [UInt64]
     @usableFromInline var entries: [Entry]
+    /// Per set: its ways from most to least recently used, two bits each. Inline, so that the
+    /// update on every hit is a plain store rather than an array's copy-on-write check.
+    @usableFromInline var recency: InlineArray<1024, UInt8>
     @usableFromInline let setMask: Int
-    @usableFromInline var clock: UInt32 = 0
+    /// The low bit of each of a set's `ways` two-bit fields in ``recency``.
+    @usableFromInline let wayFields: UInt32
     public internal(set) var hits = 0
     public internal(set) var misses = 0
 
-    @usableFromInline static let writable: UInt16 = 1, user: UInt16 = 2, executable: UInt16 = 4
-    @usableFromInline static let global: UInt16 = 8, dirty: UInt16 = 16
+    /// A cached translation.
+    @usableFromInline struct Entry: Sendable {
+        /// The frame, with ``Permission`` bits and the page shift in its low 12 bits.
+        @usableFromInline var frame: UInt64
+        /// The frame's first word in the memory's storage, or -1 if it had none when looked up.
+        @usableFromInline var hostWord: Int
+    }
 
-    /// `capacity` must be 0 (no TLB) or a power of two.
+    /// What a cached translation allows, as bits beside its frame.
+    @usableFromInline enum Permission {
+        @usableFromInline static let writable: UInt64 = 1, user: UInt64 = 2, executable: UInt64 = 4
+        @usableFromInline static let global: UInt64 = 8, dirty: UInt64 = 16
+        @usableFromInline static let pageShiftPosition: UInt64 = 5
+
+        /// The bits `access` needs (a write also needs the dirty bit set, or the walk must set it).
+        static func needed(for access: Access) -> UInt64 {
+            (access.write ? writable | dirty : 0) | (access.user ? user : 0) | (access.execute ? executable : 0)
+        }
+    }
+
+    /// `capacity` must be 0 (no TLB) or a power of two up to ``maximumCapacity``.
     public init(capacity: Int = 64) {
         precondition(capacity == 0 || capacity & (capacity - 1) == 0, "TLB capacity is a power of two")
+        precondition(capacity <= Self.maximumCapacity, "TLB capacity is at most \(Self.maximumCapacity)")
         self.capacity = capacity
         ways = min(4, capacity)
-        setMask = capacity == 0 ? 0 : capacity / ways - 1
-        entries = Array(repeating: Entry(tag: 0, frame: 0, info: 0, lastUse: 0), count: capacity)
+        let sets = capacity == 0 ? 0 : capacity / ways
+        setMask = max(sets - 1, 0)
+        wayFields = 0b01_01_01_01 & (1 << (2 * UInt32(ways)) - 1)
+        tags = Array(repeating: 0, count: sets * 4)
+        entries = Array(repeating: Entry(frame: 0, hostWord: -1), count: sets * 4)
+        // Way 0 first, the last way least recently used.
+        recency = InlineArray(repeating: 0b11_10_01_00)
     }
 
     /// Entries currently valid.
-    public var occupancy: Int { entries.filter { $0.tag != 0 }.count }
+    public var occupancy: Int { tags.filter { $0 != 0 }.count }
 
     /// The first slot of the set that holds page `vpn`.
-    @usableFromInline func firstSlot(ofPage vpn: UInt64) -> Int { (Int(truncatingIfNeeded: vpn) & setMask) &* ways }
+    func firstSlot(ofPage vpn: UInt64) -> Int { (Int(truncatingIfNeeded: vpn) & setMask) &* 4 }
 
-    /// The frame of page `vpn` if a cached translation allows `access` (a write also needs the
-    /// dirty bit set), counting a hit or a miss.
-    @usableFromInline mutating func hit(page vpn: UInt64, _ access: Access) -> UInt64? {
+    /// The slot caching page `vpn` with the `needed` permission bits, or nil. Counts nothing.
+    @inline(__always) func slot(ofPage vpn: UInt64, needing needed: UInt64) -> Int? {
         guard capacity > 0 else { return nil }
         let first = firstSlot(ofPage: vpn)
         let tag = vpn &+ 1
-        clock &+= 1
-        let now = clock
-        let frame: UInt64? = entries.withUnsafeMutableBufferPointer { buffer in
-            for s in first..<(first &+ ways) where buffer[s].tag == tag {
-                let i = buffer[s].info
-                let denied = (access.write && i & (Self.writable | Self.dirty) != Self.writable | Self.dirty)
-                    || (access.user && i & Self.user == 0) || (access.execute && i & Self.executable == 0)
-                if denied { return nil }
-                buffer[s].lastUse = now
-                return buffer[s].frame
-            }
-            return nil
+        // Without branches: which way holds the page is random, and a mispredicted branch would
+        // cost more than the four compares.
+        let found = tags.withUnsafeBufferPointer { tags in
+            let set = UnsafeBufferPointer(rebasing: tags[first..<first &+ 4])
+            var way = -1
+            way = set[0] == tag ? 0 : way
+            way = set[1] == tag ? 1 : way
+            way = set[2] == tag ? 2 : way
+            way = set[3] == tag ? 3 : way
+            return way
         }
-        if frame == nil { misses &+= 1 } else { hits &+= 1 }
-        return frame
+        guard found >= 0, entries[first &+ found].frame & needed == needed else { return nil }
+        return first &+ found
     }
 
-    @usableFromInline mutating func insert(page vpn: UInt64, frame: UInt64, flags: UInt16, pageShift: Int) {
+    /// Counts a hit on `slot` and makes it its set's most recently used.
+    @inline(__always) mutating func use(_ slot: Int) {
+        hits &+= 1
+        makeMostRecent(slot)
+    }
+
+    /// Moves the way of `slot` to the front of its set's recency order.
+    @inline(__always) mutating func makeMostRecent(_ slot: Int) {
+        let set = slot &>> 2, way = UInt32(truncatingIfNeeded: slot & 3)
+        let order = UInt32(recency[set])
+        // The field that holds `way` is the one whose two bits the XOR clears.
+        let differs = order ^ way &* 0b01_01_01_01
+        let split = UInt32((~(differs | differs &>> 1) & wayFields).trailingZeroBitCount)
+        let ahead = order & (1 &<< split &- 1), behind = order & ~(1 &<< (split &+ 2) &- 1)
+        recency[set] = UInt8(truncatingIfNeeded: behind | ahead &<< 2 | way)
+    }
+
+    /// The frame of page `vpn` if a cached translation allows `access`, counting a hit or a miss.
+    @inline(__always) mutating func hit(page vpn: UInt64, _ access: Access) -> UInt64? {
+        guard let s = slot(ofPage: vpn, needing: Permission.needed(for: access)) else {
+            if capacity > 0 { misses &+= 1 }
+            return nil
+        }
+        use(s)
+        return entries[s].frame & ~0xFFF
+    }
+
+    mutating func insert(page vpn: UInt64, frame: UInt64, permissions: UInt64, pageShift: Int, hostWord: Int) {
         guard capacity > 0 else { return }
         let first = firstSlot(ofPage: vpn)
-        var victim = first
-        for s in first..<(first &+ ways) {
-            if entries[s].tag == vpn &+ 1 || entries[s].tag == 0 { victim = s; break }
-            // The least recently used: the largest age since its last use.
-            if clock &- entries[s].lastUse > clock &- entries[victim].lastUse { victim = s }
+        let tag = vpn &+ 1
+        // The page's own slot, else the first empty one, else the least recently used.
+        let order = Int(recency[first &>> 2])
+        let way = tags.withUnsafeBufferPointer { tags in
+            var way = order &>> (2 &* (ways &- 1)) & 3
+            for w in (0..<ways).reversed() where tags[first &+ w] == 0 { way = w }
+            for w in 0..<ways where tags[first &+ w] == tag { way = w }
+            return way
         }
-        clock &+= 1
-        entries[victim] = Entry(tag: vpn &+ 1, frame: frame, info: flags | UInt16(pageShift) << 8, lastUse: clock)
+        tags[first &+ way] = tag
+        entries[first &+ way] = Entry(frame: frame | permissions | UInt64(pageShift) << Permission.pageShiftPosition, hostWord: hostWord)
+        makeMostRecent(first &+ way)
     }
 
     /// INVLPG: drops the translation of the page (of any size) that contains `va`.
     public mutating func invalidate(page va: UInt64) {
-        for s in 0..<capacity where entries[s].tag != 0 {
-            let shift = UInt64(entries[s].info >> 8)
-            if ((entries[s].tag - 1) << 12) >> shift == va >> shift { entries[s].tag = 0 }
+        for s in tags.indices where tags[s] != 0 {
+            let shift = (entries[s].frame & 0xFFF) >> Permission.pageShiftPosition
+            if ((tags[s] - 1) << 12) >> shift == va >> shift { tags[s] = 0 }
         }
     }
 
     /// A CR3 write drops all but global entries; `includingGlobal` is a CR4.PGE toggle.
     public mutating func flush(includingGlobal: Bool = false) {
-        for s in 0..<capacity where includingGlobal || entries[s].info & Self.global == 0 { entries[s].tag = 0 }
+        for s in tags.indices where includingGlobal || entries[s].frame & Permission.global == 0 { tags[s] = 0 }
     }
 }
 
@@ -165,6 +231,23 @@ public struct MMU: Sendable {
     public mutating func translate(_ va: UInt64, _ access: Access, memory: inout PhysicalMemory) -> Result<UInt64, PageFault> {
         if let frame = tlb.hit(page: va >> 12, access) { return .success(frame | (va & 0xFFF)) }
         return walk(va, access, memory: &memory).map { $0.physicalAddress }
+    }
+
+    /// The fast path of an access the TLB allows: the index in `memory`'s storage of the 8-byte
+    /// word at `va`. Nil sends the access to ``translate(_:_:memory:)``: a miss, or a frame
+    /// without storage of its own (never written, or outside RAM). `memory` must be the memory
+    /// this MMU's walks have used.
+    @inline(__always) mutating func cachedWord(_ va: UInt64, _ access: Access, memory: PhysicalMemory) -> Int? {
+        guard let s = tlb.slot(ofPage: va >> 12, needing: TLB.Permission.needed(for: access)) else { return nil }
+        var word = tlb.entries[s].hostWord
+        if word < 0 {
+            // The frame may have been written since the walk.
+            word = memory.firstWord(ofFrame: tlb.entries[s].frame & ~0xFFF)
+            guard word >= 0 else { return nil }
+            tlb.entries[s].hostWord = word
+        }
+        tlb.use(s)
+        return word &+ Int((va >> 3) & 511)
     }
 
     /// The result of a walk: where it ended and the leaf entry.
@@ -212,13 +295,14 @@ public struct MMU: Sendable {
                 if updated != raw { raw = updated; store(raw, at: entryAddress, wide: wide, memory: &memory) }
                 // A leaf at `level` maps a page as large as that level's index shift.
                 let pa = format.address(of: raw, level: level, leaf: true) | (sig & ((1 << format.levelShifts[level]) - 1))
-                var flags: UInt16 = 0
-                if writable { flags |= TLB.writable }
-                if user { flags |= TLB.user }
-                if executable { flags |= TLB.executable }
-                if raw & EntryFlags.global.rawValue != 0 { flags |= TLB.global }
-                if raw & EntryFlags.dirty.rawValue != 0 { flags |= TLB.dirty }
-                tlb.insert(page: va >> 12, frame: pa & ~0xFFF, flags: flags, pageShift: Int(format.levelShifts[level]))
+                var allowed: UInt64 = 0
+                if writable { allowed |= TLB.Permission.writable }
+                if user { allowed |= TLB.Permission.user }
+                if executable { allowed |= TLB.Permission.executable }
+                if raw & EntryFlags.global.rawValue != 0 { allowed |= TLB.Permission.global }
+                if raw & EntryFlags.dirty.rawValue != 0 { allowed |= TLB.Permission.dirty }
+                tlb.insert(page: va >> 12, frame: pa & ~0xFFF, permissions: allowed, pageShift: Int(format.levelShifts[level]),
+                           hostWord: memory.firstWord(ofFrame: pa & ~0xFFF))
                 return .success(Walk(physicalAddress: pa, level: level, leaf: raw, writable: writable, user: user, executable: executable))
             }
             if !pdpte && raw & EntryFlags.accessed.rawValue == 0 {

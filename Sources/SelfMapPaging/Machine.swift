@@ -119,7 +119,11 @@ public struct Machine: Sendable {
     }
 
     /// Loads the entry at virtual address `va` as the kernel (supervisor read).
-    public mutating func loadEntry(at va: UInt64) throws(PagingError) -> UInt64 {
+    @inline(__always) public mutating func loadEntry(at va: UInt64) throws(PagingError) -> UInt64 {
+        if let word = mmu.cachedWord(va, .kernelRead, memory: memory) {
+            let value = memory[word: word]
+            return wide ? value : value >> (va & 4 &* 8) & 0xFFFF_FFFF
+        }
         switch mmu.translate(va, .kernelRead, memory: &memory) {
         case .success(let pa): return wide ? memory.read64(pa) : UInt64(memory.read32(pa))
         case .failure(let fault): throw .pageFault(fault)
@@ -128,6 +132,15 @@ public struct Machine: Sendable {
 
     /// Stores an entry at virtual address `va` as the kernel (supervisor write).
     public mutating func storeEntry(_ raw: UInt64, at va: UInt64) throws(PagingError) {
+        if let word = mmu.cachedWord(va, .kernelWrite, memory: memory) {
+            if wide {
+                memory[word: word] = raw
+            } else {
+                let shift = va & 4 &* 8
+                memory[word: word] = memory[word: word] & ~(0xFFFF_FFFF << shift) | (raw & 0xFFFF_FFFF) << shift
+            }
+            return
+        }
         switch mmu.translate(va, .kernelWrite, memory: &memory) {
         case .success(let pa): if wide { memory.write64(pa, raw) } else { memory.write32(pa, UInt32(truncatingIfNeeded: raw)) }
         case .failure(let fault): throw .pageFault(fault)
@@ -224,6 +237,10 @@ public struct Machine: Sendable {
         var at: UInt64
         var raw: UInt64
         var writable = true, user = true, executable = true
+
+        func translation(of va: UInt64, _ format: EntryFormat) -> Translation {
+            Translation(va, leaf: raw, level: level, format: format, writable: writable, user: user, executable: executable)
+        }
     }
 
     mutating func findLeaf(_ va: UInt64, sig: UInt64) throws(PagingError) -> Leaf? {
@@ -245,19 +262,10 @@ public struct Machine: Sendable {
         }
     }
 
-    func translation(_ va: UInt64, sig: UInt64, _ leaf: Leaf) -> Translation {
-        let size = PageSize(rawValue: 1 << format.levelShifts[leaf.level]) ?? .size4KiB
-        return Translation(
-            virtualAddress: VirtualAddress(va),
-            physicalAddress: format.address(of: leaf.raw, level: leaf.level, leaf: true) | (sig & (size.bytes - 1)),
-            pageSize: size, level: leaf.level, flags: format.flags(of: leaf.raw, level: leaf.level, leaf: true),
-            writable: leaf.writable, user: leaf.user, executable: leaf.executable)
-    }
-
     /// Translates `va` the way the kernel does: reads each level's entry through the self-map.
     public mutating func translate(_ va: UInt64) throws(PagingError) -> Translation? {
         let sig = try significant(va)
-        return try findLeaf(va, sig: sig).map { translation(va, sig: sig, $0) }
+        return try findLeaf(va, sig: sig).map { $0.translation(of: va, format) }
     }
 
     /// Maps the page at `va` to `pa`, memory outside the RAM the frame allocator manages (a
@@ -334,7 +342,7 @@ public struct Machine: Sendable {
         let sig = try significant(va)
         guard !isReservedRegion(sig) else { throw .selfMapRegion(VirtualAddress(va)) }
         guard let leaf = try findLeaf(va, sig: sig) else { throw .notMapped(VirtualAddress(va)) }
-        let translation = translation(va, sig: sig, leaf)
+        let translation = leaf.translation(of: va, format)
         let (level, at, raw) = (leaf.level, leaf.at, leaf.raw)
         guard va & (translation.pageSize.bytes - 1) == 0 else { throw .misaligned(va, translation.pageSize) }
         try storeEntry(0, at: at)

@@ -53,6 +53,18 @@ public struct PhysicalMemory: Sendable {
         return UInt32(truncatingIfNeeded: pa & 4 == 0 ? word : word >> 32)
     }
 
+    /// The index in the host storage of the frame's first word, or -1 while it has none.
+    func firstWord(ofFrame pa: UInt64) -> Int {
+        let s = slot(of: pa)
+        return s < 0 ? -1 : Int(s) &* 512
+    }
+
+    /// The word at a host storage index from ``firstWord(ofFrame:)``.
+    subscript(word index: Int) -> UInt64 {
+        get { words[index] }
+        set { words[index] = newValue }
+    }
+
     /// Writes 8 bytes at `pa`; writes outside managed memory are dropped.
     @inlinable public mutating func write64(_ pa: UInt64, _ value: UInt64) {
         guard let s = materialize(pa) else { return }

@@ -174,6 +174,7 @@ extension SelfMap {
         @usableFromInline let bases: [UInt64]
         @usableFromInline let shifts: [UInt64]
         @usableFromInline let entryShift: UInt64
+        /// 64 minus the address width in long mode (sign extension), 0 otherwise.
         @usableFromInline let signShift: UInt64
         @usableFromInline let regionShift: UInt64
         @usableFromInline let regionTag: UInt64
@@ -185,7 +186,7 @@ extension SelfMap {
             let n = mode.levels
             shifts = (0...n).map { $0 == 0 ? 0 : UInt64(mode.shift(ofLevel: $0)) }
             entryShift = mode.entrySize == 4 ? 2 : 3
-            signShift = UInt64(64 - mode.virtualAddressBits)
+            signShift = mode == .x86_64 || mode == .la57 ? UInt64(64 - mode.virtualAddressBits) : 0
             switch mode {
             case .pae:
                 let region = UInt64(slot) << 21
@@ -204,13 +205,13 @@ extension SelfMap {
             }
         }
 
-        @inlinable func canonical(_ bits: UInt64) -> UInt64 {
-            mode == .x86_64 || mode == .la57 ? UInt64(bitPattern: Int64(bitPattern: bits << signShift) >> Int64(signShift)) : bits
+        @inlinable @inline(__always) func canonical(_ bits: UInt64) -> UInt64 {
+            UInt64(bitPattern: Int64(bitPattern: bits &<< signShift) &>> Int64(signShift))
         }
 
         /// The virtual address of the level-`level` entry for significant bits `sig`.
-        @inlinable public func entryAddress(_ sig: UInt64, level: Int) -> UInt64 {
-            canonical(bases[level] &+ ((sig >> shifts[level]) << entryShift))
+        @inlinable @inline(__always) public func entryAddress(_ sig: UInt64, level: Int) -> UInt64 {
+            canonical(bases[level] &+ ((sig &>> shifts[level]) &<< entryShift))
         }
 
         /// The virtual address of the level-`level` table for `sig`.

@@ -121,7 +121,7 @@ public struct SimulationScript: Sendable, Hashable {
             let frames = try r.count("a number of frames", range: 8...maximumFrames)
             return { $0.frames = frames }
         case "tlb":
-            let capacity = try r.count("a TLB size (0 for none)", range: 0...4096)
+            let capacity = try r.count("a TLB size (0 for none)", range: 0...TLB.maximumCapacity)
             guard capacity & (capacity - 1) == 0 else { throw r.error("a TLB holds a power of two of entries, not \(capacity)") }
             return { $0.tlbCapacity = capacity }
         default:

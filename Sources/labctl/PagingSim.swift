@@ -49,7 +49,9 @@ extension Paging {
         }
 
         func validate() throws {
-            guard tlb >= 0, tlb & (tlb &- 1) == 0, tlb <= 4096 else { throw ValidationError("--tlb must be 0 or a power of two up to 4096") }
+            guard tlb >= 0, tlb & (tlb &- 1) == 0, tlb <= TLB.maximumCapacity else {
+                throw ValidationError("--tlb must be 0 or a power of two up to \(TLB.maximumCapacity)")
+            }
             guard (8...SimulationScript.maximumFrames).contains(frames) else { throw ValidationError("--frames must be in 8...\(SimulationScript.maximumFrames)") }
         }
 
