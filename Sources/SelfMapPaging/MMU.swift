@@ -61,9 +61,11 @@ extension Translation {
     }
 }
 
-/// A data TLB: `capacity` translations in sets of four ways (as x86 L1 DTLBs are), least
-/// recently used out first. Large pages are cached per 4 KiB piece, so `invalidate(page:)`
-/// drops every piece of the page that contains the address.
+/// A data TLB: `capacity` translations in sets of four ways (as x86 L1 DTLBs are). Replacement
+/// is pseudo-LRU with a "recently used" bit per way, a policy common in hardware (x86 does not
+/// document its own): a full set evicts its first way not used since the set's bits were last
+/// reset, which happens when the last of them is set. Large pages are cached per 4 KiB piece, so
+/// `invalidate(page:)` drops every piece of the page that contains the address.
 ///
 /// Like QEMU's software TLB, an entry also remembers where its frame's bytes live in the
 /// simulator's ``PhysicalMemory``, so a hit costs no physical-address lookup.
@@ -73,24 +75,37 @@ public struct TLB: Sendable {
     public let capacity: Int
     /// Ways per set: 4, or the capacity when it is smaller.
     public let ways: Int
-    /// Four slots per set (those past `ways` stay empty), each the page number + 1, or 0 when empty.
-    @usableFromInline var tags: [UInt64]
+    /// Four slots per set; those past `ways` stay empty.
     @usableFromInline var entries: [Entry]
-    /// Per set: its ways from most to least recently used, two bits each. Inline, so that the
-    /// update on every hit is a plain store rather than an array's copy-on-write check.
-    @usableFromInline var recency: InlineArray<1024, UInt8>
+    /// Per set: a bit per way used since the last reset. Inline, so that marking a way is a
+    /// plain store rather than an array's copy-on-write check.
+    @usableFromInline var recentlyUsed: InlineArray<1024, UInt8>
     @usableFromInline let setMask: Int
-    /// The low bit of each of a set's `ways` two-bit fields in ``recency``.
-    @usableFromInline let wayFields: UInt32
+    /// A bit for each of a set's `ways`.
+    @usableFromInline let allWays: UInt8
     public internal(set) var hits = 0
     public internal(set) var misses = 0
+    /// Whether a piece of a large page may be cached (so INVLPG must look beyond one set).
+    var mayHoldLargePages = false
 
     /// A cached translation.
     @usableFromInline struct Entry: Sendable {
+        /// The page number + 1; 0 when the slot is empty.
+        @usableFromInline var tag: UInt64
         /// The frame, with ``Permission`` bits and the page shift in its low 12 bits.
         @usableFromInline var frame: UInt64
         /// The frame's first word in the memory's storage, or -1 if it had none when looked up.
         @usableFromInline var hostWord: Int
+
+        init(tag: UInt64, frame: UInt64, hostWord: Int) {
+            self.tag = tag
+            self.frame = frame
+            self.hostWord = hostWord
+        }
+
+        init(page vpn: UInt64, frame: UInt64, permissions: UInt64, pageShift: Int, hostWord: Int) {
+            self.init(tag: vpn &+ 1, frame: frame | permissions | UInt64(pageShift) << Permission.pageShiftPosition, hostWord: hostWord)
+        }
     }
 
     /// What a cached translation allows, as bits beside its frame.
@@ -113,15 +128,13 @@ public struct TLB: Sendable {
         ways = min(4, capacity)
         let sets = capacity == 0 ? 0 : capacity / ways
         setMask = max(sets - 1, 0)
-        wayFields = 0b01_01_01_01 & (1 << (2 * UInt32(ways)) - 1)
-        tags = Array(repeating: 0, count: sets * 4)
-        entries = Array(repeating: Entry(frame: 0, hostWord: -1), count: sets * 4)
-        // Way 0 first, the last way least recently used.
-        recency = InlineArray(repeating: 0b11_10_01_00)
+        allWays = UInt8(truncatingIfNeeded: (1 << ways) - 1)
+        entries = Array(repeating: Entry(tag: 0, frame: 0, hostWord: -1), count: sets * 4)
+        recentlyUsed = InlineArray(repeating: 0)
     }
 
     /// Entries currently valid.
-    public var occupancy: Int { tags.filter { $0 != 0 }.count }
+    public var occupancy: Int { entries.filter { $0.tag != 0 }.count }
 
     /// The first slot of the set that holds page `vpn`.
     func firstSlot(ofPage vpn: UInt64) -> Int { (Int(truncatingIfNeeded: vpn) & setMask) &* 4 }
@@ -133,38 +146,35 @@ public struct TLB: Sendable {
         let tag = vpn &+ 1
         // Without branches: which way holds the page is random, and a mispredicted branch would
         // cost more than the four compares.
-        let found = tags.withUnsafeBufferPointer { tags in
-            let set = UnsafeBufferPointer(rebasing: tags[first..<first &+ 4])
+        let found = entries.withUnsafeBufferPointer { entries in
+            let set = UnsafeBufferPointer(rebasing: entries[first..<first &+ 4])
             var way = -1
-            way = set[0] == tag ? 0 : way
-            way = set[1] == tag ? 1 : way
-            way = set[2] == tag ? 2 : way
-            way = set[3] == tag ? 3 : way
+            way = set[0].tag == tag ? 0 : way
+            way = set[1].tag == tag ? 1 : way
+            way = set[2].tag == tag ? 2 : way
+            way = set[3].tag == tag ? 3 : way
             return way
         }
         guard found >= 0, entries[first &+ found].frame & needed == needed else { return nil }
         return first &+ found
     }
 
-    /// Counts a hit on `slot` and makes it its set's most recently used.
+    /// Counts a hit on `slot` and marks it recently used.
     @inline(__always) mutating func use(_ slot: Int) {
         hits &+= 1
-        makeMostRecent(slot)
+        markUsed(slot)
     }
 
-    /// Moves the way of `slot` to the front of its set's recency order.
-    @inline(__always) mutating func makeMostRecent(_ slot: Int) {
-        let set = slot &>> 2, way = UInt32(truncatingIfNeeded: slot & 3)
-        let order = UInt32(recency[set])
-        // The field that holds `way` is the one whose two bits the XOR clears.
-        let differs = order ^ way &* 0b01_01_01_01
-        let split = UInt32((~(differs | differs &>> 1) & wayFields).trailingZeroBitCount)
-        let ahead = order & (1 &<< split &- 1), behind = order & ~(1 &<< (split &+ 2) &- 1)
-        recency[set] = UInt8(truncatingIfNeeded: behind | ahead &<< 2 | way)
+    /// Marks `slot` recently used; when that would mark every way of its set, the others are
+    /// cleared. A way already marked costs no store, which keeps repeated hits cheap.
+    @inline(__always) mutating func markUsed(_ slot: Int) {
+        let set = slot &>> 2, bit = UInt8(1) &<< UInt8(truncatingIfNeeded: slot & 3)
+        let used = recentlyUsed[set]
+        if used & bit == 0 { recentlyUsed[set] = used | bit == allWays ? bit : used | bit }
     }
 
     /// The frame of page `vpn` if a cached translation allows `access`, counting a hit or a miss.
-    @inline(__always) mutating func hit(page vpn: UInt64, _ access: Access) -> UInt64? {
+    mutating func hit(page vpn: UInt64, _ access: Access) -> UInt64? {
         guard let s = slot(ofPage: vpn, needing: Permission.needed(for: access)) else {
             if capacity > 0 { misses &+= 1 }
             return nil
@@ -173,34 +183,41 @@ public struct TLB: Sendable {
         return entries[s].frame & ~0xFFF
     }
 
-    mutating func insert(page vpn: UInt64, frame: UInt64, permissions: UInt64, pageShift: Int, hostWord: Int) {
-        guard capacity > 0 else { return }
-        let first = firstSlot(ofPage: vpn)
-        let tag = vpn &+ 1
-        // The page's own slot, else the first empty one, else the least recently used.
-        let order = Int(recency[first &>> 2])
-        let way = tags.withUnsafeBufferPointer { tags in
-            var way = order &>> (2 &* (ways &- 1)) & 3
-            for w in (0..<ways).reversed() where tags[first &+ w] == 0 { way = w }
-            for w in 0..<ways where tags[first &+ w] == tag { way = w }
+    /// Caches `entry` and returns its slot (nothing with no capacity).
+    @discardableResult
+    mutating func insert(_ entry: Entry) -> Int {
+        guard capacity > 0 else { return 0 }
+        let first = firstSlot(ofPage: entry.tag &- 1)
+        // The page's own slot, else the first empty one, else the first not recently used
+        // (with one way, that way).
+        let unused = ~recentlyUsed[first &>> 2] & allWays
+        let way = entries.withUnsafeBufferPointer { entries in
+            var way = unused.trailingZeroBitCount & (ways &- 1)
+            for w in (0..<ways).reversed() where entries[first &+ w].tag == 0 { way = w }
+            for w in 0..<ways where entries[first &+ w].tag == entry.tag { way = w }
             return way
         }
-        tags[first &+ way] = tag
-        entries[first &+ way] = Entry(frame: frame | permissions | UInt64(pageShift) << Permission.pageShiftPosition, hostWord: hostWord)
-        makeMostRecent(first &+ way)
+        entries[first &+ way] = entry
+        if (entry.frame & 0xFFF) >> Permission.pageShiftPosition > 12 { mayHoldLargePages = true }
+        markUsed(first &+ way)
+        return first &+ way
     }
 
     /// INVLPG: drops the translation of the page (of any size) that contains `va`.
     public mutating func invalidate(page va: UInt64) {
-        for s in tags.indices where tags[s] != 0 {
+        guard capacity > 0 else { return }
+        // Only a large page has pieces outside the set of `va`'s own 4 KiB page.
+        let slots = mayHoldLargePages ? entries.indices : firstSlot(ofPage: va >> 12)..<firstSlot(ofPage: va >> 12) + 4
+        for s in slots where entries[s].tag != 0 {
             let shift = (entries[s].frame & 0xFFF) >> Permission.pageShiftPosition
-            if ((tags[s] - 1) << 12) >> shift == va >> shift { tags[s] = 0 }
+            if ((entries[s].tag - 1) << 12) >> shift == va >> shift { entries[s].tag = 0 }
         }
     }
 
     /// A CR3 write drops all but global entries; `includingGlobal` is a CR4.PGE toggle.
     public mutating func flush(includingGlobal: Bool = false) {
-        for s in tags.indices where includingGlobal || entries[s].frame & Permission.global == 0 { tags[s] = 0 }
+        if includingGlobal { mayHoldLargePages = false }
+        for s in entries.indices where includingGlobal || entries[s].frame & Permission.global == 0 { entries[s].tag = 0 }
     }
 }
 
@@ -209,45 +226,95 @@ public struct TLB: Sendable {
 public struct MMU: Sendable {
     public let format: EntryFormat
     public private(set) var cr3: UInt64
+    /// The first-level data TLB.
     public var tlb: TLB
-    /// Page walks done (TLB misses and uncached accesses).
+    /// The second-level TLB (an STLB): a first-level miss looks here before it walks, and a hit
+    /// here refills the first level. None when the first level has no entries.
+    public var secondLevelTLB: TLB
+    /// Page walks done (misses in both TLBs, and uncached accesses).
     public internal(set) var walks = 0
     @usableFromInline let significantMask: UInt64
 
-    public init(format: EntryFormat, cr3: UInt64, tlbCapacity: Int = 64) {
+    /// The defaults follow recent x86 cores: a 64-entry first level and a 2,048-entry second
+    /// level (both 4-way here).
+    public init(format: EntryFormat, cr3: UInt64, tlbCapacity: Int = 64, secondLevelTLBCapacity: Int = 2048) {
         self.format = format
         self.cr3 = cr3
         tlb = TLB(capacity: tlbCapacity)
+        secondLevelTLB = TLB(capacity: tlbCapacity == 0 ? 0 : secondLevelTLBCapacity)
         significantMask = (1 << UInt64(format.mode.virtualAddressBits)) - 1
     }
 
     /// Loads CR3, which flushes the non-global TLB entries.
     public mutating func load(cr3 value: UInt64) {
         cr3 = value
-        tlb.flush()
+        flush()
     }
 
-    /// Translates `va` for `access`, through the TLB, walking and setting A/D bits on a miss.
+    /// INVLPG: drops the translation of the page that contains `va` from both TLBs.
+    public mutating func invalidate(page va: UInt64) {
+        tlb.invalidate(page: va)
+        secondLevelTLB.invalidate(page: va)
+    }
+
+    /// Flushes both TLBs: all but global entries, or with `includingGlobal` every entry.
+    public mutating func flush(includingGlobal: Bool = false) {
+        tlb.flush(includingGlobal: includingGlobal)
+        secondLevelTLB.flush(includingGlobal: includingGlobal)
+    }
+
+    /// Translates `va` for `access`, through the TLBs, walking and setting A/D bits on a miss.
     public mutating func translate(_ va: UInt64, _ access: Access, memory: inout PhysicalMemory) -> Result<UInt64, PageFault> {
-        if let frame = tlb.hit(page: va >> 12, access) { return .success(frame | (va & 0xFFF)) }
-        return walk(va, access, memory: &memory).map { $0.physicalAddress }
+        switch cachedAccess(va, access, memory: memory) {
+        case .word(_, let pa), .physical(let pa): return .success(pa)
+        case .miss: return walk(va, access, memory: &memory).map { $0.physicalAddress }
+        }
     }
 
-    /// The fast path of an access the TLB allows: the index in `memory`'s storage of the 8-byte
-    /// word at `va`. Nil sends the access to ``translate(_:_:memory:)``: a miss, or a frame
-    /// without storage of its own (never written, or outside RAM). `memory` must be the memory
-    /// this MMU's walks have used.
-    @inline(__always) mutating func cachedWord(_ va: UInt64, _ access: Access, memory: PhysicalMemory) -> Int? {
-        guard let s = tlb.slot(ofPage: va >> 12, needing: TLB.Permission.needed(for: access)) else { return nil }
+    /// Where an access lands, as the TLBs know it.
+    @usableFromInline enum CachedAccess {
+        /// A hit, at this index of the memory's storage, and at this physical address.
+        case word(Int, UInt64)
+        /// A hit on a frame without storage of its own (never written, or outside RAM).
+        case physical(UInt64)
+        /// A miss in both TLBs (counted): the access needs a walk.
+        case miss
+    }
+
+    /// The TLB lookup of an access to `va`. A hit gives the index in `memory`'s storage of the
+    /// 8-byte word at `va` when the frame has storage. `memory` must be the memory this MMU's
+    /// walks have used.
+    @inline(__always) mutating func cachedAccess(_ va: UInt64, _ access: Access, memory: PhysicalMemory) -> CachedAccess {
+        let needed = TLB.Permission.needed(for: access)
+        let s: Int
+        if let hit = tlb.slot(ofPage: va >> 12, needing: needed) {
+            tlb.use(hit)
+            s = hit
+        } else {
+            guard let refilled = refillFromSecondLevel(page: va >> 12, needing: needed) else { return .miss }
+            s = refilled
+        }
         var word = tlb.entries[s].hostWord
         if word < 0 {
             // The frame may have been written since the walk.
             word = memory.firstWord(ofFrame: tlb.entries[s].frame & ~0xFFF)
-            guard word >= 0 else { return nil }
+            guard word >= 0 else { return .physical(tlb.entries[s].frame & ~0xFFF | va & 0xFFF) }
             tlb.entries[s].hostWord = word
         }
-        tlb.use(s)
-        return word &+ Int((va >> 3) & 511)
+        return .word(word &+ Int((va >> 3) & 511), tlb.entries[s].frame & ~0xFFF | va & 0xFFF)
+    }
+
+    /// After a first-level miss (counted here): the first-level slot refilled from the second
+    /// level, or nil when it misses too.
+    mutating func refillFromSecondLevel(page vpn: UInt64, needing needed: UInt64) -> Int? {
+        guard tlb.capacity > 0 else { return nil }
+        tlb.misses &+= 1
+        guard let s = secondLevelTLB.slot(ofPage: vpn, needing: needed) else {
+            if secondLevelTLB.capacity > 0 { secondLevelTLB.misses &+= 1 }
+            return nil
+        }
+        secondLevelTLB.use(s)
+        return tlb.insert(secondLevelTLB.entries[s])
     }
 
     /// The result of a walk: where it ended and the leaf entry.
@@ -272,38 +339,40 @@ public struct MMU: Sendable {
         case .pae: cr3 & 0xFFFF_FFE0
         case .x86_64, .la57: cr3 & 0x000F_FFFF_FFFF_F000
         }
-        var writable = true, user = true, executable = true
+        // What every level so far allows, as TLB permission bits (W, U, X).
+        var allowed = TLB.Permission.writable | TLB.Permission.user | TLB.Permission.executable
+        let needed = (access.write ? TLB.Permission.writable : 0) | (access.user ? TLB.Permission.user : 0)
+            | (access.execute ? TLB.Permission.executable : 0)
         func fault(_ protection: Bool, reserved: Bool = false) -> Result<Walk, PageFault> {
             .failure(PageFault(address: va, protectionViolation: protection, write: access.write, user: access.user,
                                reservedBit: reserved, instructionFetch: access.execute, level: level))
         }
         while true {
-            let entryAddress = table &+ ((sig >> format.levelShifts[level]) & format.indexMasks[level]) &* (wide ? 8 : 4)
+            let shift = format.levelShifts[level]
+            let entryAddress = table &+ ((sig &>> shift) & format.indexMasks[level]) &* (wide ? 8 : 4)
             var raw = wide ? memory.read64(entryAddress) : UInt64(memory.read32(entryAddress))
             if raw & 1 == 0 { return fault(false) }
             let leaf = format.isLeaf(raw, level: level)
             if raw & format.reservedMask(level: level, leaf: leaf) != 0 { return fault(true, reserved: true) }
             let pdpte = mode == .pae && level == 3
             if !pdpte {
-                writable = writable && raw & 2 != 0
-                user = user && raw & 4 != 0
-                executable = executable && raw >> 63 == 0
+                // RW and US sit one bit above the TLB's W and U; NX (bit 63) takes away X.
+                allowed &= (raw &>> 1) & 3 | (raw &>> 63 == 0 ? TLB.Permission.executable : 0)
             }
             if leaf {
-                if (access.write && !writable) || (access.user && !user) || (access.execute && !executable) { return fault(true) }
+                if allowed & needed != needed { return fault(true) }
                 let updated = raw | EntryFlags.accessed.rawValue | (access.write ? EntryFlags.dirty.rawValue : 0)
                 if updated != raw { raw = updated; store(raw, at: entryAddress, wide: wide, memory: &memory) }
                 // A leaf at `level` maps a page as large as that level's index shift.
-                let pa = format.address(of: raw, level: level, leaf: true) | (sig & ((1 << format.levelShifts[level]) - 1))
-                var allowed: UInt64 = 0
-                if writable { allowed |= TLB.Permission.writable }
-                if user { allowed |= TLB.Permission.user }
-                if executable { allowed |= TLB.Permission.executable }
-                if raw & EntryFlags.global.rawValue != 0 { allowed |= TLB.Permission.global }
-                if raw & EntryFlags.dirty.rawValue != 0 { allowed |= TLB.Permission.dirty }
-                tlb.insert(page: va >> 12, frame: pa & ~0xFFF, permissions: allowed, pageShift: Int(format.levelShifts[level]),
-                           hostWord: memory.firstWord(ofFrame: pa & ~0xFFF))
-                return .success(Walk(physicalAddress: pa, level: level, leaf: raw, writable: writable, user: user, executable: executable))
+                let pa = format.address(of: raw, level: level, leaf: true) | (sig & (1 &<< shift &- 1))
+                let cached = allowed | (raw & EntryFlags.global.rawValue != 0 ? TLB.Permission.global : 0)
+                    | (raw & EntryFlags.dirty.rawValue != 0 ? TLB.Permission.dirty : 0)
+                let entry = TLB.Entry(page: va >> 12, frame: pa & ~0xFFF, permissions: cached, pageShift: Int(shift),
+                                      hostWord: memory.firstWord(ofFrame: pa & ~0xFFF))
+                tlb.insert(entry)
+                secondLevelTLB.insert(entry)
+                return .success(Walk(physicalAddress: pa, level: level, leaf: raw, writable: allowed & TLB.Permission.writable != 0,
+                                     user: allowed & TLB.Permission.user != 0, executable: allowed & TLB.Permission.executable != 0))
             }
             if !pdpte && raw & EntryFlags.accessed.rawValue == 0 {
                 raw |= EntryFlags.accessed.rawValue

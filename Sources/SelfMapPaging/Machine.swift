@@ -59,7 +59,8 @@ public struct Machine: Sendable {
     /// Boots a machine with `frameCount` frames of RAM from `base`, and builds the first
     /// address space with its self-reference.
     public init(mode: PagingMode, selfMapIndex: Int? = nil, windowSlot: Int? = nil, frameCount: Int = 4096,
-                base: UInt64 = 0x20_0000, physicalAddressBits: Int = 40, tlbCapacity: Int = 64) throws(PagingError) {
+                base: UInt64 = 0x20_0000, physicalAddressBits: Int = 40, tlbCapacity: Int = 64,
+                secondLevelTLBCapacity: Int = 2048) throws(PagingError) {
         do { selfMap = try SelfMap(mode: mode, index: selfMapIndex) } catch { throw .invalidConfiguration(error.description) }
         let step = mode == .pae ? 4 : 1
         let slot = windowSlot ?? (selfMap.index - step)
@@ -104,7 +105,7 @@ public struct Machine: Sendable {
         }
         spaces = [space]
         current = space
-        mmu = MMU(format: format, cr3: space.root.address, tlbCapacity: tlbCapacity)
+        mmu = MMU(format: format, cr3: space.root.address, tlbCapacity: tlbCapacity, secondLevelTLBCapacity: secondLevelTLBCapacity)
     }
 
     public var mode: PagingMode { selfMap.mode }
@@ -120,19 +121,26 @@ public struct Machine: Sendable {
 
     /// Loads the entry at virtual address `va` as the kernel (supervisor read).
     @inline(__always) public mutating func loadEntry(at va: UInt64) throws(PagingError) -> UInt64 {
-        if let word = mmu.cachedWord(va, .kernelRead, memory: memory) {
+        let pa: UInt64
+        switch mmu.cachedAccess(va, .kernelRead, memory: memory) {
+        case .word(let word, _):
             let value = memory[word: word]
             return wide ? value : value >> (va & 4 &* 8) & 0xFFFF_FFFF
+        case .physical(let address): pa = address
+        case .miss:
+            switch mmu.walk(va, .kernelRead, memory: &memory) {
+            case .success(let walk): pa = walk.physicalAddress
+            case .failure(let fault): throw .pageFault(fault)
+            }
         }
-        switch mmu.translate(va, .kernelRead, memory: &memory) {
-        case .success(let pa): return wide ? memory.read64(pa) : UInt64(memory.read32(pa))
-        case .failure(let fault): throw .pageFault(fault)
-        }
+        return wide ? memory.read64(pa) : UInt64(memory.read32(pa))
     }
 
     /// Stores an entry at virtual address `va` as the kernel (supervisor write).
     public mutating func storeEntry(_ raw: UInt64, at va: UInt64) throws(PagingError) {
-        if let word = mmu.cachedWord(va, .kernelWrite, memory: memory) {
+        let pa: UInt64
+        switch mmu.cachedAccess(va, .kernelWrite, memory: memory) {
+        case .word(let word, _):
             if wide {
                 memory[word: word] = raw
             } else {
@@ -140,11 +148,14 @@ public struct Machine: Sendable {
                 memory[word: word] = memory[word: word] & ~(0xFFFF_FFFF << shift) | (raw & 0xFFFF_FFFF) << shift
             }
             return
+        case .physical(let address): pa = address
+        case .miss:
+            switch mmu.walk(va, .kernelWrite, memory: &memory) {
+            case .success(let walk): pa = walk.physicalAddress
+            case .failure(let fault): throw .pageFault(fault)
+            }
         }
-        switch mmu.translate(va, .kernelWrite, memory: &memory) {
-        case .success(let pa): if wide { memory.write64(pa, raw) } else { memory.write32(pa, UInt32(truncatingIfNeeded: raw)) }
-        case .failure(let fault): throw .pageFault(fault)
-        }
+        if wide { memory.write64(pa, raw) } else { memory.write32(pa, UInt32(truncatingIfNeeded: raw)) }
     }
 
     /// INVLPG, unless this kernel forgets it (see ``invalidatesTLB``).
@@ -152,19 +163,19 @@ public struct Machine: Sendable {
         if invalidatesTLB { invalidatePage(va) }
     }
 
-    /// INVLPG: drops the TLB entry for the page holding `va`.
+    /// INVLPG: drops the page holding `va` from both TLBs.
     public mutating func invalidatePage(_ va: UInt64) {
-        mmu.tlb.invalidate(page: va)
+        mmu.invalidate(page: va)
     }
 
     /// The kernel's TLB flush after it changes the window (skipped when it forgets invalidations).
     mutating func kernelFlush() {
-        if invalidatesTLB { mmu.tlb.flush() }
+        if invalidatesTLB { mmu.flush() }
     }
 
-    /// Flushes the TLB, as a CR3 reload (or with global entries, a CR4.PGE toggle) does.
+    /// Flushes both TLBs, as a CR3 reload (or with global entries, a CR4.PGE toggle) does.
     public mutating func flushTLB(includingGlobal: Bool = false) {
-        mmu.tlb.flush(includingGlobal: includingGlobal)
+        mmu.flush(includingGlobal: includingGlobal)
     }
 
     mutating func allocateTable() throws(PagingError) -> Frame {

@@ -176,7 +176,7 @@ public struct EntryFormat: Sendable, Hashable {
     }
 
     /// The physical address an entry points to: the next table, or the page it maps.
-    public func address(of raw: UInt64, level: Int, leaf: Bool) -> UInt64 {
+    @inline(__always) public func address(of raw: UInt64, level: Int, leaf: Bool) -> UInt64 {
         switch mode {
         case .i386:
             let low = raw & 0xFFFF_F000

@@ -18,7 +18,7 @@ public struct Simulation: Sendable {
 
     public init(_ settings: SimulationScript.Settings) throws(PagingError) {
         machine = try Machine(mode: settings.mode, selfMapIndex: settings.selfMapIndex, frameCount: settings.frames,
-                              tlbCapacity: settings.tlbCapacity)
+                              tlbCapacity: settings.tlbCapacity, secondLevelTLBCapacity: settings.secondLevelTLBCapacity)
         spaces = [("init", machine.current)]
     }
 

@@ -24,12 +24,15 @@ public struct SimulationScript: Sendable, Hashable {
         public var selfMapIndex: Int?
         public var frames: Int
         public var tlbCapacity: Int
+        public var secondLevelTLBCapacity: Int
 
-        public init(mode: PagingMode = .x86_64, selfMapIndex: Int? = nil, frames: Int = 4096, tlbCapacity: Int = 64) {
+        public init(mode: PagingMode = .x86_64, selfMapIndex: Int? = nil, frames: Int = 4096, tlbCapacity: Int = 64,
+                    secondLevelTLBCapacity: Int = 2048) {
             self.mode = mode
             self.selfMapIndex = selfMapIndex
             self.frames = frames
             self.tlbCapacity = tlbCapacity
+            self.secondLevelTLBCapacity = secondLevelTLBCapacity
         }
     }
 
@@ -120,10 +123,10 @@ public struct SimulationScript: Sendable, Hashable {
         case "frames":
             let frames = try r.count("a number of frames", range: 8...maximumFrames)
             return { $0.frames = frames }
-        case "tlb":
+        case "tlb", "stlb":
             let capacity = try r.count("a TLB size (0 for none)", range: 0...TLB.maximumCapacity)
             guard capacity & (capacity - 1) == 0 else { throw r.error("a TLB holds a power of two of entries, not \(capacity)") }
-            return { $0.tlbCapacity = capacity }
+            return keyword == "tlb" ? { $0.tlbCapacity = capacity } : { $0.secondLevelTLBCapacity = capacity }
         default:
             return nil
         }
@@ -237,7 +240,7 @@ public struct SimulationScript: Sendable, Hashable {
         case "accounting": return .accounting
         case "audit": return .audit
         default:
-            throw r.error("unknown command '\(keyword)' (map, unmap, protect, touch, load, store, translate, fork, switch, kill, invlpg, flush, invalidation, accounting, audit; before them mode, index, frames, tlb)")
+            throw r.error("unknown command '\(keyword)' (map, unmap, protect, touch, load, store, translate, fork, switch, kill, invlpg, flush, invalidation, accounting, audit; before them mode, index, frames, tlb, stlb)")
         }
     }
 }

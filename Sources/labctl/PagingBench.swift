@@ -7,8 +7,9 @@ extension Paging {
             commandName: "bench",
             abstract: "Time translate, map/unmap and fork through the self-map, beside the direct walker.",
             discussion: """
-                translate: random addresses over mapped pages, through the self-map with the TLB model,
-                without it, and by the direct walker (physical reads only); the ratio is self-map/direct.
+                translate: random addresses over mapped pages, through the self-map with the TLB model
+                (64-entry TLB, 2,048-entry STLB), without it, and by the direct walker (physical reads
+                only); the ratio is self-map/direct.
                 map/unmap: PAGES consecutive 4 KiB pages, top-down and fault-driven table creation.
                 fork: a FORK-MiB address space of demand-paged data (every page written), eager and copy-on-write, then kill.
                 Build with -c release for meaningful figures.
@@ -39,6 +40,8 @@ extension Paging {
             /// Self-map with the TLB over the direct walker.
             var selfMapOverDirect: Double
             var tlbHitRate: Double
+            /// Of the first-level misses, the share the second-level TLB answered.
+            var secondLevelTLBHitRate: Double
         }
 
         struct Report: Encodable {
@@ -78,6 +81,7 @@ extension Paging {
             let walker = machine.directWalker
             let root = machine.current.root.address
             let (hits, misses) = (machine.mmu.tlb.hits, machine.mmu.tlb.misses)
+            let (secondHits, secondMisses) = (machine.mmu.secondLevelTLB.hits, machine.mmu.secondLevelTLB.misses)
             var totals = [Duration](repeating: .zero, count: 3)
             let chunk = 4096
             for (n, first) in stride(from: 0, to: addresses.count, by: chunk).enumerated() {
@@ -96,9 +100,12 @@ extension Paging {
             if sink == 42 { print("") }    // keeps the loops from being optimised away
             func ns(_ d: Duration) -> Double { seconds(d) * 1e9 / Double(addresses.count) }
             let lookups = Double(machine.mmu.tlb.hits - hits + machine.mmu.tlb.misses - misses)
+            let secondHit = machine.mmu.secondLevelTLB.hits - secondHits
+            let secondLookups = Double(secondHit + machine.mmu.secondLevelTLB.misses - secondMisses)
             return TranslateTimes(selfMapTLBNs: ns(totals[0]), selfMapNoTLBNs: ns(totals[1]), directNs: ns(totals[2]),
                                   selfMapOverDirect: ns(totals[0]) / ns(totals[2]),
-                                  tlbHitRate: lookups > 0 ? Double(machine.mmu.tlb.hits - hits) / lookups : 0)
+                                  tlbHitRate: lookups > 0 ? Double(machine.mmu.tlb.hits - hits) / lookups : 0,
+                                  secondLevelTLBHitRate: secondLookups > 0 ? Double(secondHit) / secondLookups : 0)
         }
 
         func measure() throws -> Report {
@@ -183,6 +190,7 @@ extension Paging.Bench.Report {
             direct walker                    \(pad(f(translateRandom.directNs))) ns/op    \(f(translateNearby.directNs)) ns/op
             self-map (TLB) / direct          \(pad(f(translateRandom.selfMapOverDirect, 2)))×       \(f(translateNearby.selfMapOverDirect, 2))×
             TLB hit rate                     \(pad(f(translateRandom.tlbHitRate * 100))) %      \(f(translateNearby.tlbHitRate * 100)) %
+            STLB hit rate (of TLB misses)    \(pad(f(translateRandom.secondLevelTLBHitRate * 100))) %      \(f(translateNearby.secondLevelTLBHitRate * 100)) %
             map, top-down                    \(f(mapPagesPerSecond, 0)) pages/s
             map, fault-driven                \(f(mapOnFaultPagesPerSecond, 0)) pages/s
             unmap (freeing tables)           \(f(unmapPagesPerSecond, 0)) pages/s

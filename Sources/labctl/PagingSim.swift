@@ -8,8 +8,8 @@ extension Paging {
             abstract: "Run a script of map, unmap, touch, fork and kill on a simulated machine; print the frame accounting.",
             discussion: """
                 One command per line; # starts a comment; a line that starts with ! must fail.
-                Settings, before the first operation (they override --mode, --index, --frames, --tlb):
-                  mode i386|pae|x86_64|la57   index N   frames N   tlb N
+                Settings, before the first operation (they override --mode, --index, --frames, --tlb, --stlb):
+                  mode i386|pae|x86_64|la57   index N   frames N   tlb N   stlb N
                 Operations:
                   map VA PA [FLAGS] [pages N] [onfault]   FLAGS: RW|US|NX|G|PWT|PCD|… and 4K 2M 4M 1G
                   unmap VA [pages N]                      protect VA +FLAG -FLAG …
@@ -32,8 +32,11 @@ extension Paging {
         @Option(help: "Frames of simulated RAM (4 KiB each, from 0x200000).")
         var frames = 4096
 
-        @Option(help: "TLB entries, 4-way set associative (0: no TLB).")
+        @Option(help: "First-level TLB entries, 4-way set associative (0: no TLB at all).")
         var tlb = 64
+
+        @Option(help: "Second-level TLB (STLB) entries, 4-way set associative (0: none).")
+        var stlb = 2048
 
         @OptionGroup var output: OutputOptions
 
@@ -49,8 +52,10 @@ extension Paging {
         }
 
         func validate() throws {
-            guard tlb >= 0, tlb & (tlb &- 1) == 0, tlb <= TLB.maximumCapacity else {
-                throw ValidationError("--tlb must be 0 or a power of two up to \(TLB.maximumCapacity)")
+            for (name, capacity) in [("--tlb", tlb), ("--stlb", stlb)] {
+                guard capacity >= 0, capacity & (capacity &- 1) == 0, capacity <= TLB.maximumCapacity else {
+                    throw ValidationError("\(name) must be 0 or a power of two up to \(TLB.maximumCapacity)")
+                }
             }
             guard (8...SimulationScript.maximumFrames).contains(frames) else { throw ValidationError("--frames must be in 8...\(SimulationScript.maximumFrames)") }
         }
@@ -58,7 +63,8 @@ extension Paging {
         func run() throws {
             let text = script == "-" ? String(decoding: StandardInput.readAll(), as: UTF8.self)
                 : String(decoding: try FileBytes.read(script, limit: 1 << 26), as: UTF8.self)
-            let defaults = SimulationScript.Settings(mode: modeOptions.mode, selfMapIndex: modeOptions.index, frames: frames, tlbCapacity: tlb)
+            let defaults = SimulationScript.Settings(mode: modeOptions.mode, selfMapIndex: modeOptions.index, frames: frames,
+                                                      tlbCapacity: tlb, secondLevelTLBCapacity: stlb)
             let parsed: SimulationScript
             do { parsed = try SimulationScript(parsing: text, file: script == "-" ? "<stdin>" : script, defaults: defaults) } catch {
                 throw LabError(error.description)

@@ -10,6 +10,7 @@ struct SimulationScriptTests {
             index 2040
             frames 0x400
             tlb 0
+            stlb 512
             map 0xC0000000 0xF0000000 RW|2M pages 2
             map 0x1000 0xE000_0000 RW,US,NX onfault   # a comment
             unmap 0x1000
@@ -31,13 +32,13 @@ struct SimulationScriptTests {
             accounting
             audit
             """, file: "s.sim")
-        #expect(script.settings == .init(mode: .pae, selfMapIndex: 2040, frames: 1024, tlbCapacity: 0))
+        #expect(script.settings == .init(mode: .pae, selfMapIndex: 2040, frames: 1024, tlbCapacity: 0, secondLevelTLBCapacity: 512))
         #expect(script.steps.count == 20)
         #expect(script.steps[0].command == .map(virtualAddress: 0xC000_0000, physicalAddress: 0xF000_0000, size: .size2MiB,
                                                 flags: [.writable], count: 2, tables: .topDown))
         #expect(script.steps[1].command == .map(virtualAddress: 0x1000, physicalAddress: 0xE000_0000, size: .size4KiB,
                                                 flags: [.writable, .user, .noExecute], count: 1, tables: .onFault))
-        #expect(script.steps[1].line == 7 && script.steps[1].text == "map 0x1000 0xE000_0000 RW,US,NX onfault")
+        #expect(script.steps[1].line == 8 && script.steps[1].text == "map 0x1000 0xE000_0000 RW,US,NX onfault")
         #expect(script.steps[4].command == .protect(virtualAddress: 0x1000, set: [.noExecute], clear: [.writable]))
         #expect(script.steps[5].command == .touch(virtualAddress: 0x2000, access: Access(write: true, user: false)))
         #expect(script.steps[6].command == .touch(virtualAddress: 0x3000, access: Access(user: true, execute: true)))
