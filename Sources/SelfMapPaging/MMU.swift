@@ -144,8 +144,7 @@ public struct TLB: Sendable {
         guard capacity > 0 else { return nil }
         let first = firstSlot(ofPage: vpn)
         let tag = vpn &+ 1
-        // Without branches: which way holds the page is random, and a mispredicted branch would
-        // cost more than the four compares.
+        // One compare per way, into a select each.
         let found = entries.withUnsafeBufferPointer { entries in
             let set = UnsafeBufferPointer(rebasing: entries[first..<first &+ 4])
             var way = -1
@@ -189,14 +188,18 @@ public struct TLB: Sendable {
         guard capacity > 0 else { return 0 }
         let first = firstSlot(ofPage: entry.tag &- 1)
         // The page's own slot, else the first empty one, else the first not recently used
-        // (with one way, that way).
-        let unused = ~recentlyUsed[first &>> 2] & allWays
-        let way = entries.withUnsafeBufferPointer { entries in
-            var way = unused.trailingZeroBitCount & (ways &- 1)
-            for w in (0..<ways).reversed() where entries[first &+ w].tag == 0 { way = w }
-            for w in 0..<ways where entries[first &+ w].tag == entry.tag { way = w }
-            return way
+        // (with one way, that way). Slots past `ways` are empty, never the page's own.
+        let (own, empty) = entries.withUnsafeBufferPointer { entries in
+            var own: UInt8 = 0, empty: UInt8 = 0
+            for w in 0..<4 {
+                own |= entries[first &+ w].tag == entry.tag ? 1 &<< UInt8(w) : 0
+                empty |= entries[first &+ w].tag == 0 ? 1 &<< UInt8(w) : 0
+            }
+            return (own, empty & allWays)
         }
+        let unused = ~recentlyUsed[first &>> 2] & allWays
+        let way = own != 0 ? own.trailingZeroBitCount
+            : empty != 0 ? empty.trailingZeroBitCount : unused.trailingZeroBitCount & (ways &- 1)
         entries[first &+ way] = entry
         if (entry.frame & 0xFFF) >> Permission.pageShiftPosition > 12 { mayHoldLargePages = true }
         markUsed(first &+ way)

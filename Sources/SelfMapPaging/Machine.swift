@@ -115,8 +115,12 @@ public struct Machine: Sendable {
 
     // MARK: Kernel loads and stores through the MMU
 
-    func significant(_ va: UInt64) throws(PagingError) -> UInt64 {
-        do { return try selfMap.significantBits(of: va) } catch { throw .nonCanonical(va) }
+    /// The address bits that index the tables; an address that is not their canonical form
+    /// (or, in the 32-bit modes, that has bits above them) is an error.
+    @inline(__always) func significant(_ va: UInt64) throws(PagingError) -> UInt64 {
+        let sig = va & mmu.significantMask
+        guard own.canonical(sig) == va else { throw .nonCanonical(va) }
+        return sig
     }
 
     /// Loads the entry at virtual address `va` as the kernel (supervisor read).
