@@ -40,26 +40,74 @@ public enum UAPIProtocol {
     public static func parseGetReply(_ text: String, device name: String,
                                      scopeIndex: (String) -> UInt32? = { UInt32($0) }) throws(UAPIError) -> Device {
         var text = text
-        return try text.withUTF8 { parseGetReply(utf8: $0, device: name, scopeIndex: scopeIndex) }.get()
+        var reader = GetReplyReader(device: name)
+        text.withUTF8 { _ = reader.read($0, scopeIndex: scopeIndex) }
+        return try reader.finish(scopeIndex: scopeIndex).get()
     }
 
-    /// The reply's lines are read in place: a reply for 50,000 peers has 300,000 of them, and
-    /// a String per key and value was most of the time to read it.
-    private static func parseGetReply(utf8 all: UnsafeBufferPointer<UInt8>, device name: String,
-                                      scopeIndex: (String) -> UInt32?) -> Result<Device, UAPIError> {
-        var device = Device(name: name)
-        var peer: Peer?
+    /// Reads a `get=1` reply in pieces as they arrive, so that a client can parse while the
+    /// implementation still writes (`wg` does the same with `fgets`). Lines are read in place:
+    /// a reply for 50,000 peers has 300,000 of them.
+    struct GetReplyReader {
+        let name: String
+        var device: Device
+        /// The peer whose lines are being read (valid while `inPeer`); kept out of an Optional
+        /// so that each line updates it in place.
+        var peer = Peer(publicKey: Key(bytes: [UInt8](repeating: 0, count: 32))!)
+        var inPeer = false
         var status: Int32?
-        var start = 0
         var line = 0
-        func bad(_ why: String) -> Result<Device, UAPIError> { .failure(.malformed("\(name): line \(line): \(why)")) }
-        while start <= all.count {
-            var end = start
-            while end < all.count && all[end] != 0x0A { end += 1 }
-            let rawLine = UnsafeBufferPointer(rebasing: all[start..<end])
-            start = end + 1
+        var failure: UAPIError?
+        /// The reply's blank line after `errno` has been read.
+        var complete = false
+        /// The start of a line that the last piece cut off.
+        var pending: [UInt8] = []
+
+        init(device name: String) {
+            self.name = name
+            device = Device(name: name)
+        }
+
+        /// Reads the next piece of the reply; true once the reply is complete (or bad).
+        mutating func read(_ piece: UnsafeBufferPointer<UInt8>, scopeIndex: (String) -> UInt32?) -> Bool {
+            var start = 0
+            if !pending.isEmpty {
+                guard let newline = piece.firstIndex(of: 0x0A) else { pending += piece; return false }
+                pending += piece[..<newline]
+                let joined = pending
+                pending = []
+                joined.withUnsafeBufferPointer { take($0, scopeIndex: scopeIndex) }
+                start = newline + 1
+            }
+            while start < piece.count && !complete && failure == nil {
+                guard let newline = piece[start...].firstIndex(of: 0x0A) else {
+                    pending = Array(piece[start...])
+                    break
+                }
+                take(UnsafeBufferPointer(rebasing: piece[start..<newline]), scopeIndex: scopeIndex)
+                start = newline + 1
+            }
+            return complete || failure != nil
+        }
+
+        /// The device, once the whole reply (or all there was of it) has been read.
+        mutating func finish(scopeIndex: (String) -> UInt32?) -> Result<Device, UAPIError> {
+            if !pending.isEmpty {
+                let last = pending
+                pending = []
+                last.withUnsafeBufferPointer { take($0, scopeIndex: scopeIndex) }
+            }
+            if let failure { return .failure(failure) }
+            if inPeer { device.peers.append(peer); inPeer = false }
+            guard let status else { return .failure(.malformed("\(name): reply without errno")) }
+            if status != 0 { return .failure(.status(device: name, errno: abs(status))) }
+            return .success(device)
+        }
+
+        mutating func take(_ rawLine: UnsafeBufferPointer<UInt8>, scopeIndex: (String) -> UInt32?) {
+            guard !complete, failure == nil else { return }
             line += 1
-            if rawLine.isEmpty { if status != nil { break } else { continue } }
+            if rawLine.isEmpty { complete = status != nil; return }
             guard let eq = rawLine.firstIndex(of: 0x3D) else {
                 return bad("no '=' in '\(String(decoding: rawLine.prefix(80), as: UTF8.self))'")
             }
@@ -67,13 +115,14 @@ public enum UAPIProtocol {
             let value = UnsafeBufferPointer(rebasing: rawLine[(eq + 1)...])
             func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
             func isKey(_ literal: StaticString) -> Bool { asciiMatches(key, literal) }
-            func notNumber() -> Result<Device, UAPIError> { bad("\(text(key))=\(text(value)) is not a number") }
-            func notKey() -> Result<Device, UAPIError> { bad("\(text(key)) is not a 64-digit hex key") }
+            func notNumber() { bad("\(text(key))=\(text(value)) is not a number") }
+            func notKey() { bad("\(text(key)) is not a 64-digit hex key") }
 
             if isKey("public_key") {
                 guard let k = Key(hexUTF8: value, secret: false) else { return notKey() }
-                if let peer { device.peers.append(peer) }
+                if inPeer { device.peers.append(peer) }
                 peer = Peer(publicKey: k)
+                inPeer = true
             } else if isKey("private_key") {
                 guard let k = Key(hexUTF8: value, secret: true) else { return notKey() }
                 device.privateKey = k.isZero ? nil : k
@@ -87,42 +136,42 @@ public enum UAPIProtocol {
             } else if isKey("errno") {
                 guard let n = decimal(value, as: Int32.self) else { return notNumber() }
                 status = n
-            } else if peer == nil {
+            } else if !inPeer {
                 return bad("'\(text(key))' before any public_key")
             } else if isKey("allowed_ip") {
                 guard let ip = AllowedIP(utf8: value) else { return bad("bad allowed_ip '\(text(value))'") }
-                peer!.allowedIPs.append(ip)
+                peer.allowedIPs.append(ip)
             } else if isKey("endpoint") {
                 guard let e = Endpoint(text(value), scopeIndex: scopeIndex) else { return bad("bad endpoint '\(text(value))'") }
-                peer!.endpoint = e
+                peer.endpoint = e
             } else if isKey("preshared_key") {
                 guard let k = Key(hexUTF8: value, secret: true) else { return notKey() }
-                peer!.presharedKey = k.isZero ? nil : k
+                peer.presharedKey = k.isZero ? nil : k
             } else if isKey("persistent_keepalive_interval") {
                 guard let n = decimal(value, as: UInt16.self) else { return notNumber() }
-                peer!.persistentKeepalive = n
+                peer.persistentKeepalive = n
             } else if isKey("last_handshake_time_sec") {
                 guard let n = decimal(value, as: Int64.self) else { return notNumber() }
-                peer!.lastHandshake = HandshakeTime(seconds: n, nanoseconds: peer!.lastHandshake.nanoseconds)
+                peer.lastHandshake = HandshakeTime(seconds: n, nanoseconds: peer.lastHandshake.nanoseconds)
             } else if isKey("last_handshake_time_nsec") {
                 guard let n = decimal(value, as: Int64.self) else { return notNumber() }
-                peer!.lastHandshake = HandshakeTime(seconds: peer!.lastHandshake.seconds, nanoseconds: n)
+                peer.lastHandshake = HandshakeTime(seconds: peer.lastHandshake.seconds, nanoseconds: n)
             } else if isKey("rx_bytes") {
                 guard let n = decimal(value, as: UInt64.self) else { return notNumber() }
-                peer!.receivedBytes = n
+                peer.receivedBytes = n
             } else if isKey("tx_bytes") {
                 guard let n = decimal(value, as: UInt64.self) else { return notNumber() }
-                peer!.transmittedBytes = n
+                peer.transmittedBytes = n
             } else if isKey("protocol_version") {
                 guard let n = decimal(value, as: UInt32.self) else { return notNumber() }
-                peer!.protocolVersion = n
+                peer.protocolVersion = n
             }
             // Any other key comes from a newer implementation and is skipped.
         }
-        if let peer { device.peers.append(peer) }
-        guard let status else { return .failure(.malformed("\(name): reply without errno")) }
-        if status != 0 { return .failure(.status(device: name, errno: abs(status))) }
-        return .success(device)
+
+        mutating func bad(_ why: String) {
+            failure = .malformed("\(name): line \(line): \(why)")
+        }
     }
 
     /// A decimal number as `T(String)` reads one: an optional sign, then digits, in range.

@@ -27,25 +27,33 @@ public enum UserspaceWireGuard {
     }
 
     public static func device(named name: String) throws(WireGuardError) -> Device {
-        let reply = try exchange(name, "get=1\n\n")
+        var reader = UAPIProtocol.GetReplyReader(device: name)
+        // Parsed as it arrives, while the implementation is still writing the rest.
+        try exchange(name, "get=1\n\n") { reader.read($0, scopeIndex: NetworkInterfaces.scopeIndex(ofZone:)) }
         do {
-            return try UAPIProtocol.parseGetReply(reply, device: name, scopeIndex: NetworkInterfaces.scopeIndex(ofZone:))
+            return try reader.finish(scopeIndex: NetworkInterfaces.scopeIndex(ofZone:)).get()
         } catch {
             throw error.wireGuardError
         }
     }
 
     public static func apply(_ config: DeviceConfig, to name: String) throws(WireGuardError) {
-        let reply = try exchange(name, UAPIProtocol.setRequest(config) { NetworkInterfaces.name(ofIndex: $0) })
+        var reply: [UInt8] = []
+        try exchange(name, UAPIProtocol.setRequest(config) { NetworkInterfaces.name(ofIndex: $0) }) { piece in
+            reply += piece
+            return reply.count >= 2 && reply[reply.count - 1] == 0x0A && reply[reply.count - 2] == 0x0A
+        }
         do {
-            try UAPIProtocol.parseSetReply(reply, device: name)
+            try UAPIProtocol.parseSetReply(String(decoding: reply, as: UTF8.self), device: name)
         } catch {
             throw error.wireGuardError
         }
     }
 
-    /// Sends one request and reads until the reply's blank line.
-    static func exchange(_ name: String, _ request: String) throws(WireGuardError) -> String {
+    /// Sends one request and hands each piece of the reply to `read` until it returns true (it
+    /// has read the reply's blank line) or the implementation closes the connection.
+    static func exchange(_ name: String, _ request: String,
+                         read: (UnsafeBufferPointer<UInt8>) -> Bool) throws(WireGuardError) {
         let fd = socket(AF_UNIX, SocketType.stream | SocketType.closeOnExec, 0)
         guard fd >= 0 else { throw .system(operation: "socket", errno: Errno(rawValue: errno)) }
         defer { close(fd) }
@@ -76,19 +84,18 @@ public enum UserspaceWireGuard {
             }
             sent += n
         }
-        var reply: [UInt8] = []
+        var received = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n < 0 { if errno == EINTR { continue }; throw .system(operation: "read \(name)", errno: Errno(rawValue: errno)) }
             if n == 0 { break }
-            reply += chunk[0..<n]
-            if reply.count >= 2 && reply[reply.count - 1] == 0x0A && reply[reply.count - 2] == 0x0A { break }
+            received += n
+            if chunk.withUnsafeBufferPointer({ read(UnsafeBufferPointer(rebasing: $0[..<n])) }) { break }
         }
-        if let writeError, !reply.contains(0x3D) {
+        if let writeError, received == 0 {
             throw .system(operation: "write \(name)", errno: writeError)
         }
-        return String(decoding: reply, as: UTF8.self)
     }
 }
 

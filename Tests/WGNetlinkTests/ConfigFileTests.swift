@@ -101,6 +101,27 @@ struct UAPIProtocolTests {
         #expect(d.peers[0].allowedIPs.count == 2)
     }
 
+    @Test("A get reply read in pieces, cut anywhere, parses as the whole reply")
+    func getReplyInPieces() throws {
+        let priv = Key(base64: "YIEDx+A2ONo5+uv3mrk/p7ileL3T5QQ8hleQK0IYEEI=", secret: true)!
+        let peer = Key(base64: "3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=")!
+        let reply = Array("private_key=\(priv.hex)\nlisten_port=51820\npublic_key=\(peer.hex)\nendpoint=1.2.3.4:5\nallowed_ip=10.0.0.0/8\nrx_bytes=7\nerrno=0\n\n".utf8)
+        let whole = try UAPIProtocol.parseGetReply(String(decoding: reply, as: UTF8.self), device: "wg0")
+        for size in [1, 2, 3, 7, 64, reply.count] {
+            var reader = UAPIProtocol.GetReplyReader(device: "wg0")
+            var done = false
+            for start in stride(from: 0, to: reply.count, by: size) where !done {
+                done = reply[start..<min(start + size, reply.count)].withUnsafeBufferPointer { reader.read($0, scopeIndex: { UInt32($0) }) }
+            }
+            #expect(done)
+            #expect(try reader.finish(scopeIndex: { UInt32($0) }).get() == whole, "pieces of \(size) bytes")
+        }
+        // A bad line stops the reading at once.
+        var reader = UAPIProtocol.GetReplyReader(device: "wg0")
+        #expect(Array("listen_port=x\nerrno=0\n\n".utf8).withUnsafeBufferPointer { reader.read($0, scopeIndex: { _ in nil }) })
+        #expect(throws: UAPIError.malformed("wg0: line 1: listen_port=x is not a number")) { try reader.finish(scopeIndex: { _ in nil }).get() }
+    }
+
     @Test func errnoAndMalformedReplies() {
         #expect(throws: UAPIError.status(device: "wg0", errno: 22)) { try UAPIProtocol.parseSetReply("errno=-22\n\n", device: "wg0") }
         #expect(throws: UAPIError.self) { try UAPIProtocol.parseGetReply("listen_port=1\n\n", device: "wg0") }
