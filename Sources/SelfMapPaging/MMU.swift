@@ -344,8 +344,7 @@ public struct MMU: Sendable {
         }
         // What every level so far allows, as TLB permission bits (W, U, X).
         var allowed = TLB.Permission.writable | TLB.Permission.user | TLB.Permission.executable
-        let needed = (access.write ? TLB.Permission.writable : 0) | (access.user ? TLB.Permission.user : 0)
-            | (access.execute ? TLB.Permission.executable : 0)
+        let needed = TLB.Permission.needed(for: access) & ~TLB.Permission.dirty
         func fault(_ protection: Bool, reserved: Bool = false) -> Result<Walk, PageFault> {
             .failure(PageFault(address: va, protectionViolation: protection, write: access.write, user: access.user,
                                reservedBit: reserved, instructionFetch: access.execute, level: level))

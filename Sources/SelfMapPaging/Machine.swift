@@ -131,11 +131,7 @@ public struct Machine: Sendable {
             let value = memory[word: word]
             return wide ? value : value >> (va & 4 &* 8) & 0xFFFF_FFFF
         case .physical(let address): pa = address
-        case .miss:
-            switch mmu.walk(va, .kernelRead, memory: &memory) {
-            case .success(let walk): pa = walk.physicalAddress
-            case .failure(let fault): throw .pageFault(fault)
-            }
+        case .miss: pa = try walkedAddress(va, .kernelRead)
         }
         return wide ? memory.read64(pa) : UInt64(memory.read32(pa))
     }
@@ -153,13 +149,17 @@ public struct Machine: Sendable {
             }
             return
         case .physical(let address): pa = address
-        case .miss:
-            switch mmu.walk(va, .kernelWrite, memory: &memory) {
-            case .success(let walk): pa = walk.physicalAddress
-            case .failure(let fault): throw .pageFault(fault)
-            }
+        case .miss: pa = try walkedAddress(va, .kernelWrite)
         }
         if wide { memory.write64(pa, raw) } else { memory.write32(pa, UInt32(truncatingIfNeeded: raw)) }
+    }
+
+    /// The physical address of `va` by a page walk, after both TLBs missed; a fault is an error.
+    mutating func walkedAddress(_ va: UInt64, _ access: Access) throws(PagingError) -> UInt64 {
+        switch mmu.walk(va, access, memory: &memory) {
+        case .success(let walk): return walk.physicalAddress
+        case .failure(let fault): throw .pageFault(fault)
+        }
     }
 
     /// INVLPG, unless this kernel forgets it (see ``invalidatesTLB``).
