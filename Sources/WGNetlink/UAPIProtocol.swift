@@ -26,7 +26,9 @@ public enum UAPIProtocol {
             out += "public_key=\(peer.publicKey.hex)\n"
             if peer.remove { out += "remove=true\n"; continue }
             if peer.updateOnly { out += "update_only=true\n" }
-            if let psk = peer.presharedKey { out += "preshared_key=\(psk.key.hex)\n" }
+            // A peer that replace_peers creates has no preshared key; wg leaves the line out too.
+            // (Not so persistent_keepalive_interval=0: wireguard-go needs it, see BENCHMARKS.md.)
+            if let psk = peer.presharedKey, !(config.replacePeers && psk == .remove) { out += "preshared_key=\(psk.key.hex)\n" }
             if let endpoint = peer.endpoint { out += "endpoint=\(endpoint.formatted(scopeName: scopeName))\n" }
             if let keepalive = peer.persistentKeepalive { out += "persistent_keepalive_interval=\(keepalive)\n" }
             if peer.replaceAllowedIPs { out += "replace_allowed_ips=true\n" }

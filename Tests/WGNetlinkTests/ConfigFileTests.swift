@@ -128,6 +128,16 @@ struct UAPIProtocolTests {
         #expect(throws: UAPIError.self) { try UAPIProtocol.parseGetReply("endpoint=1.2.3.4:5\nerrno=0\n\n", device: "wg0") }
     }
 
+    @Test("A preshared key is cleared only where a peer may have one: not under replace_peers")
+    func presharedKeyRemovalOnlyWhereItMatters() {
+        let key = Key(base64: "3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=")!
+        let peer = PeerConfig(publicKey: key, presharedKey: .remove, persistentKeepalive: 0)
+        let replacing = UAPIProtocol.setRequest(DeviceConfig(replacePeers: true, peers: [peer]))
+        let syncing = UAPIProtocol.setRequest(DeviceConfig(replacePeers: false, peers: [peer]))
+        #expect(!replacing.contains("preshared_key=") && replacing.contains("persistent_keepalive_interval=0\n"))
+        #expect(syncing.contains("preshared_key=\(String(repeating: "0", count: 64))\n"))
+    }
+
     @Test func setRequestCarriesEveryFlag() {
         let key = Key(base64: "3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=")!
         let config = DeviceConfig(privateKey: .remove, listenPort: 0, replacePeers: true, peers: [
