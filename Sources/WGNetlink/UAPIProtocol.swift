@@ -76,9 +76,7 @@ public enum UAPIProtocol {
             if !pending.isEmpty {
                 guard let newline = piece.firstIndex(of: 0x0A) else { pending += piece; return false }
                 pending += piece[..<newline]
-                let joined = pending
-                pending = []
-                joined.withUnsafeBufferPointer { take($0, scopeIndex: scopeIndex) }
+                takePending(scopeIndex: scopeIndex)
                 start = newline + 1
             }
             while start < piece.count && !complete && failure == nil {
@@ -94,16 +92,19 @@ public enum UAPIProtocol {
 
         /// The device, once the whole reply (or all there was of it) has been read.
         mutating func finish(scopeIndex: (String) -> UInt32?) -> Result<Device, UAPIError> {
-            if !pending.isEmpty {
-                let last = pending
-                pending = []
-                last.withUnsafeBufferPointer { take($0, scopeIndex: scopeIndex) }
-            }
+            if !pending.isEmpty { takePending(scopeIndex: scopeIndex) }
             if let failure { return .failure(failure) }
             if inPeer { device.peers.append(peer); inPeer = false }
             guard let status else { return .failure(.malformed("\(name): reply without errno")) }
             if status != 0 { return .failure(.status(device: name, errno: abs(status))) }
             return .success(device)
+        }
+
+        /// Takes the line collected in `pending`.
+        mutating func takePending(scopeIndex: (String) -> UInt32?) {
+            let line = pending
+            pending = []
+            line.withUnsafeBufferPointer { take($0, scopeIndex: scopeIndex) }
         }
 
         mutating func take(_ rawLine: UnsafeBufferPointer<UInt8>, scopeIndex: (String) -> UInt32?) {
@@ -117,27 +118,33 @@ public enum UAPIProtocol {
             let value = UnsafeBufferPointer(rebasing: rawLine[(eq + 1)...])
             func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String { String(decoding: bytes, as: UTF8.self) }
             func isKey(_ literal: StaticString) -> Bool { asciiMatches(key, literal) }
-            func notNumber() { bad("\(text(key))=\(text(value)) is not a number") }
-            func notKey() { bad("\(text(key)) is not a 64-digit hex key") }
+            /// The value as a number or a hex key; nil after recording why it is not one.
+            func number<T: FixedWidthInteger>(_: T.Type) -> T? {
+                let n = decimal(value, as: T.self)
+                if n == nil { bad("\(text(key))=\(text(value)) is not a number") }
+                return n
+            }
+            func hexKey(secret: Bool) -> Key? {
+                let k = Key(hexUTF8: value, secret: secret)
+                if k == nil { bad("\(text(key)) is not a 64-digit hex key") }
+                return k
+            }
 
             if isKey("public_key") {
-                guard let k = Key(hexUTF8: value, secret: false) else { return notKey() }
+                guard let k = hexKey(secret: false) else { return }
                 if inPeer { device.peers.append(peer) }
                 peer = Peer(publicKey: k)
                 inPeer = true
             } else if isKey("private_key") {
-                guard let k = Key(hexUTF8: value, secret: true) else { return notKey() }
+                guard let k = hexKey(secret: true) else { return }
                 device.privateKey = k.isZero ? nil : k
                 device.publicKey = k.isZero ? nil : KeyGeneration.publicKey(for: k)
             } else if isKey("listen_port") {
-                guard let n = decimal(value, as: UInt16.self) else { return notNumber() }
-                device.listenPort = n
+                if let n = number(UInt16.self) { device.listenPort = n }
             } else if isKey("fwmark") {
-                guard let n = decimal(value, as: UInt32.self) else { return notNumber() }
-                device.firewallMark = n
+                if let n = number(UInt32.self) { device.firewallMark = n }
             } else if isKey("errno") {
-                guard let n = decimal(value, as: Int32.self) else { return notNumber() }
-                status = n
+                if let n = number(Int32.self) { status = n }
             } else if !inPeer {
                 return bad("'\(text(key))' before any public_key")
             } else if isKey("allowed_ip") {
@@ -147,26 +154,20 @@ public enum UAPIProtocol {
                 guard let e = Endpoint(text(value), scopeIndex: scopeIndex) else { return bad("bad endpoint '\(text(value))'") }
                 peer.endpoint = e
             } else if isKey("preshared_key") {
-                guard let k = Key(hexUTF8: value, secret: true) else { return notKey() }
+                guard let k = hexKey(secret: true) else { return }
                 peer.presharedKey = k.isZero ? nil : k
             } else if isKey("persistent_keepalive_interval") {
-                guard let n = decimal(value, as: UInt16.self) else { return notNumber() }
-                peer.persistentKeepalive = n
+                if let n = number(UInt16.self) { peer.persistentKeepalive = n }
             } else if isKey("last_handshake_time_sec") {
-                guard let n = decimal(value, as: Int64.self) else { return notNumber() }
-                peer.lastHandshake = HandshakeTime(seconds: n, nanoseconds: peer.lastHandshake.nanoseconds)
+                if let n = number(Int64.self) { peer.lastHandshake = HandshakeTime(seconds: n, nanoseconds: peer.lastHandshake.nanoseconds) }
             } else if isKey("last_handshake_time_nsec") {
-                guard let n = decimal(value, as: Int64.self) else { return notNumber() }
-                peer.lastHandshake = HandshakeTime(seconds: peer.lastHandshake.seconds, nanoseconds: n)
+                if let n = number(Int64.self) { peer.lastHandshake = HandshakeTime(seconds: peer.lastHandshake.seconds, nanoseconds: n) }
             } else if isKey("rx_bytes") {
-                guard let n = decimal(value, as: UInt64.self) else { return notNumber() }
-                peer.receivedBytes = n
+                if let n = number(UInt64.self) { peer.receivedBytes = n }
             } else if isKey("tx_bytes") {
-                guard let n = decimal(value, as: UInt64.self) else { return notNumber() }
-                peer.transmittedBytes = n
+                if let n = number(UInt64.self) { peer.transmittedBytes = n }
             } else if isKey("protocol_version") {
-                guard let n = decimal(value, as: UInt32.self) else { return notNumber() }
-                peer.protocolVersion = n
+                if let n = number(UInt32.self) { peer.protocolVersion = n }
             }
             // Any other key comes from a newer implementation and is skipped.
         }
