@@ -122,6 +122,8 @@ result "track.keepalived_vip_after_failure" "$(wait_vip b 4 3)"
 result "track.labctl_state_failed" "$(labctl_state)"
 touch "$work/healthy"
 result "track.labctl_vip_after_recovery" "$(wait_vip a 4 3)"
+# Notify scripts run beside the state change: the VIP can be up before the last line is written.
+for _ in $(seq 30); do [ "$(wc -l < "$work/notify.log")" -ge 5 ] && break; sleep 0.1; done
 result "track.notify" "$(tr '\n' ';' < "$work/notify.log")"
 stop labctl TERM
 stop keepalived TERM
