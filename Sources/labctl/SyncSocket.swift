@@ -34,6 +34,10 @@ struct SyncSocket: ~Copyable, Sendable {
             bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) } }
         } else {
             option(Int32(IPPROTO_IP), IP_MULTICAST_LOOP, &zero)
+            // Out of the VRRP interface, not wherever the routing table sends 224.0.0.0/4 (if anywhere).
+            var outgoing = ip_mreqn()
+            outgoing.imr_ifindex = Int32(interfaceIndex)
+            _ = setsockopt(fd, Int32(IPPROTO_IP), IP_MULTICAST_IF, &outgoing, socklen_t(MemoryLayout<ip_mreqn>.size))
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = port.bigEndian
