@@ -21,6 +21,8 @@ struct HALabResult {
     var keepAddr: Bool
     /// Clients behind the lab's NAT router (the last ones).
     var natPeers = 0
+    /// The IP version between servers and clients (the tunnel inside is IPv6 either way).
+    var underlay = 6
     var advertisementInterval: Double
     var skew: Double
     var probeInterval = 0.1
@@ -91,7 +93,7 @@ struct HALabResult {
 
     func text() -> String {
         let zero = firstFault ?? events.first?.t ?? 0
-        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s")\(natPeers > 0 ? " (\(natPeers) behind NAT)" : ""), advert_int \(secondsText(advertisementInterval)) s\n"
+        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s")\(natPeers > 0 ? " (\(natPeers) behind NAT)" : ""), IPv\(underlay), advert_int \(secondsText(advertisementInterval)) s\n"
         out += "   t (s)  who  event\n"
         for e in events.sorted(by: { $0.t < $1.t }) {
             out += pad(secondsText(e.t - zero, signed: true), 8) + "  " + pad(e.who, 3, left: false) + "  " + e.what + "\n"
@@ -114,7 +116,7 @@ struct HALabResult {
 /// Times are seconds from the first fault, to the millisecond; a missing outage is null.
 extension HALabResult: Encodable {
     private enum Key: String, CodingKey {
-        case impl, fault, peers, natPeers = "nat_peers", keepAddr = "keep_addr_on_down", advertInt = "advert_int", outage = "outage_seconds"
+        case impl, fault, peers, natPeers = "nat_peers", underlay, keepAddr = "keep_addr_on_down", advertInt = "advert_int", outage = "outage_seconds"
         case preemptOutage = "preempt_outage_seconds", bound = "bound_seconds", withinBound = "within_bound"
         case neverWorked = "never_worked", rejected = "rejected_sync_messages", rounds, timeline
         case phase, at, firstLost = "first_lost", lastLost = "last_lost", peersHit = "peers_hit", peersRecovered = "peers_recovered"
@@ -128,6 +130,7 @@ extension HALabResult: Encodable {
         try c.encode(fault, forKey: .fault)
         try c.encode(peers, forKey: .peers)
         try c.encode(natPeers, forKey: .natPeers)
+        try c.encode("ipv\(underlay)", forKey: .underlay)
         try c.encode(keepAddr, forKey: .keepAddr)
         try c.encode(milliseconds(advertisementInterval), forKey: .advertInt)
         try c.encode(outage.map(milliseconds), forKey: .outage)
@@ -164,9 +167,9 @@ enum HALabReport {
         for line in lines {
             let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard let tag = f.first else { continue }
-            if tag == "SCENARIO", (5...6).contains(f.count), let n = Int(f[3]) {
+            if tag == "SCENARIO", (5...7).contains(f.count), let n = Int(f[3]) {
                 results.append(HALabResult(impl: f[1], fault: f[2], peers: n, keepAddr: f[4] == "1",
-                                           natPeers: f.count == 6 ? Int(f[5]) ?? 0 : 0,
+                                           natPeers: f.count >= 6 ? Int(f[5]) ?? 0 : 0, underlay: f.count == 7 && f[6] == "4" ? 4 : 6,
                                            advertisementInterval: advertisementInterval, skew: skew))
                 continue
             }

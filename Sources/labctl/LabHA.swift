@@ -19,8 +19,9 @@ extension Lab {
                                       of the original write-up (`ip link set up|down dev wg1`)
                 Faults: wg-down (wg1 deleted), link-down (A's uplink down), crash (the VRRP process
                 killed and wg1 gone, no goodbye), stop (graceful).
-                With --nat N, the last N clients sit behind a router that masquerades them (IPv6,
-                ports remapped to 20000-29999): their endpoint is the NAT mapping.
+                With --nat N, the last N clients sit behind a router that masquerades them (ports
+                remapped to 20000-29999): their endpoint is the NAT mapping. With --ipv4, servers,
+                clients and the VIP (172.16.0.2) talk IPv4; the tunnel stays IPv6.
                 Run from the project directory: it uses scripts/vm/run and scripts/lab/ha-guest.sh.
 
                 Examples:
@@ -46,13 +47,16 @@ extension Lab {
         @Option(name: .customLong("advert-int"), help: "VRRP advertisement interval in seconds.")
         var advertInt: Double = 1
 
+        @Flag(help: "IPv4 between servers and clients (VIP 172.16.0.2) instead of IPv6.")
+        var ipv4 = false
+
         @Flag(name: .customLong("keep-addr"), help: "Set keep_addr_on_down=1 on the servers (keepalived runs).")
         var keepAddr = false
 
         @Option(help: "Fault and restore rounds per scenario.")
         var rounds = 1
 
-        @Option(help: "IMPL:FAULT:PEERS[:keep-addr][:nat=N] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers/--nat.")
+        @Option(help: "IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers/--nat/--ipv4.")
         var scenario: [String] = []
 
         @OptionGroup var output: OutputOptions
@@ -120,16 +124,17 @@ extension Lab {
             if !scenario.isEmpty {
                 return try scenario.map { s in
                     let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                    let usage = LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr][:nat=N], e.g. labctl:crash:20:nat=4")
-                    guard (3...5).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
+                    let usage = LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4], e.g. labctl:crash:20:nat=4")
+                    guard (3...6).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
                           let n = Int(parts[2]), (1...200).contains(n) else { throw usage }
-                    var keep = false, natted = 0
+                    var keep = false, natted: Int?, family: Int?
                     for extra in parts.dropFirst(3) {
                         if extra == "keep-addr", !keep { keep = true }
-                        else if extra.hasPrefix("nat="), let k = Int(extra.dropFirst(4)), (0...n).contains(k) { natted = k }
+                        else if extra.hasPrefix("nat="), natted == nil, let k = Int(extra.dropFirst(4)), (0...n).contains(k) { natted = k }
+                        else if extra == "ipv4", family == nil { family = 4 }
                         else { throw usage }
                     }
-                    return Planned(spec: "\(parts[0]):\(parts[1]):\(n):\(keep ? 1 : 0):\(natted)")
+                    return Planned(spec: "\(parts[0]):\(parts[1]):\(n):\(keep ? 1 : 0):\(natted ?? 0):\(family ?? 6)")
                 }
             }
             let impls = compare ? ["labctl", "keepalived"] : impl.split(separator: ",").map(String.init)
@@ -146,7 +151,7 @@ extension Lab {
             var out: [Planned] = []
             for i in impls { for f in chosen { for n in counts {
                 let keep = i == "keepalived" && (keepAddr || compare)
-                out.append(Planned(spec: "\(i):\(f):\(n):\(keep ? 1 : 0):\(nat)"))
+                out.append(Planned(spec: "\(i):\(f):\(n):\(keep ? 1 : 0):\(nat):\(ipv4 ? 4 : 6)"))
             } } }
             return out
         }

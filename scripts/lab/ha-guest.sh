@@ -1,7 +1,7 @@
 #!/bin/sh
 # The HA WireGuard lab, inside the VM (busybox sh). `labctl lab ha` writes /test/ha.env and reads
 # what this prints:
-#   SCENARIO IMPL FAULT PEERS KEEPADDR NAT a scenario starts
+#   SCENARIO IMPL FAULT PEERS KEEPADDR NAT FAMILY a scenario starts
 #   EVENT T WHO TEXT                       a timeline entry (T: seconds since boot)
 #   PHASE T NAME                           fault, restore, end
 #   PROBE … / GAP …                        from `labctl lab probe`, per client
@@ -13,6 +13,8 @@
 # lan0 2001:db8:3::1 on a second bridge with those clients at 2001:db8:3::1xx). r masquerades
 # their traffic to ports 20000-29999, so the servers see the NAT mapping as the endpoint, and only
 # packets to that mapping reach the client.
+# FAMILY 4 runs the same over IPv4 underneath (the tunnel stays IPv6): A 172.16.0.3, B .0.4, VIP
+# .0.2/16, clients 172.16.1.N; r at 172.16.0.254 and 10.3.0.1/16, its clients at 10.3.1.N.
 set -u
 . /test/ha.env
 IP=/usr/sbin/ip
@@ -87,7 +89,7 @@ vrrp_config() {
     server=$1 priority=$2
     if [ "$IMPL" = labctl ]; then
         cat <<EOF
-vrrp_instance wg_v6 {
+vrrp_instance wg_v$FAMILY {
     interface eth0
     virtual_router_id 52
     notify $LAB/notify-log.sh
@@ -95,7 +97,7 @@ vrrp_instance wg_v6 {
     priority $priority
     advert_int $ADVERT
     virtual_ipaddress {
-        2001:db8:1::2/64
+        $VIP/$PLEN
     }
     wireguard {
         interface wg1
@@ -114,7 +116,7 @@ vrrp_script check_wg {
     script "/usr/bin/wg show wg1"
     user root
 }
-vrrp_instance wg_v6 {
+vrrp_instance wg_v$FAMILY {
     interface eth0
     virtual_router_id 52
     notify $LAB/notify.sh
@@ -122,7 +124,7 @@ vrrp_instance wg_v6 {
     priority $priority
     advert_int $ADVERT
     virtual_ipaddress {
-        2001:db8:1::2/64
+        $VIP/$PLEN
     }
     track_script {
         check_wg
@@ -156,6 +158,19 @@ kill_vrrp() {
     rm -f $W/vrrp.$server.pid
 }
 
+# The addresses of the segment the servers and clients share, for FAMILY 4 or 6.
+underlay() {
+    if [ "$FAMILY" = 4 ]; then
+        PLEN=16 NODAD= NFT_FAMILY=ip VIP=172.16.0.2 A_ADDRESS=172.16.0.3 B_ADDRESS=172.16.0.4 ROUTER=172.16.0.254
+        LAN_GATEWAY=10.3.0.1 VIP_ENDPOINT=172.16.0.2:51800
+    else
+        PLEN=64 NODAD=nodad NFT_FAMILY=ip6 VIP=2001:db8:1::2 A_ADDRESS=2001:db8:1::3 B_ADDRESS=2001:db8:1::4
+        ROUTER=2001:db8:1::fe LAN_GATEWAY=2001:db8:3::1 VIP_ENDPOINT='[2001:db8:1::2]:51800'
+    fi
+}
+segment_address() { if [ "$FAMILY" = 4 ]; then echo 172.16.1.$1; else echo 2001:db8:1::$(hex $1); fi; }
+lan_address() { if [ "$FAMILY" = 4 ]; then echo 10.3.1.$1; else echo 2001:db8:3::$(hex $1); fi; }
+
 behind_nat() { [ "$1" -gt $((PEERS - NAT)) ]; }
 
 # The NAT router r between the bridge and the NAT clients' own segment (br1).
@@ -168,12 +183,13 @@ nat_router() {
     must $IP link set v-r master br0 up
     must $IP link add v-r-lan type veth peer name lan0 netns r
     must $IP link set v-r-lan master br1 up
-    inns r sh -c 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'
+    inns r sh -c 'echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad; echo 1 > /proc/sys/net/ipv6/conf/all/forwarding
+                  echo 1 > /proc/sys/net/ipv4/ip_forward'
     for dev in lo eth0 lan0; do inns r $IP link set $dev up; done
-    must inns r $IP address add 2001:db8:1::fe/64 dev eth0 nodad
-    must inns r $IP address add 2001:db8:3::1/64 dev lan0 nodad
+    must inns r $IP address add $ROUTER/$PLEN dev eth0 $NODAD
+    must inns r $IP address add $LAN_GATEWAY/$PLEN dev lan0 $NODAD
     inns r nft -f - <<EOF || { echo "lab: the NAT router's nftables rules failed"; exit 1; }
-table ip6 lab_nat {
+table $NFT_FAMILY lab_nat {
     chain postrouting {
         type nat hook postrouting priority srcnat; policy accept;
         oifname "eth0" meta l4proto udp masquerade to :20000-29999
@@ -195,6 +211,13 @@ master_state() {
         event "$server" "endpoint of c$i: ${e:-none}"
         i=$((i + 1))
     done
+    # The host routes that make the takeover's handshakes leave from the VIP (labctl, IPv4).
+    for s in A B; do
+        event "$s" "host routes: $(inns $s $IP route show proto static 2>/dev/null | tr -s ' ' | sed 's/ $//' | tr '\n' ';')"
+    done
+    # Where a client on the segment sends now: the VIP, unless a server's handshake came from
+    # another of its addresses and WireGuard roamed there.
+    if [ "$PEERS" -gt "$NAT" ]; then event c1 "server endpoint: $(inns c1 wg show wg1 endpoints | cut -f2)"; fi
 }
 
 setup() {
@@ -222,22 +245,22 @@ setup() {
         inns $ns $IP link set lo up
         inns $ns $IP link set eth0 up
     done
-    must inns A $IP address add 2001:db8:1::3/64 dev eth0 nodad
-    must inns B $IP address add 2001:db8:1::4/64 dev eth0 nodad
+    must inns A $IP address add $A_ADDRESS/$PLEN dev eth0 $NODAD
+    must inns B $IP address add $B_ADDRESS/$PLEN dev eth0 $NODAD
     for server in A B; do wg_up $server; done
     vrrp_config A 250 > $LAB/A.conf
     vrrp_config B 200 > $LAB/B.conf
     i=1
     while [ $i -le "$PEERS" ]; do
         if behind_nat $i; then
-            must inns c$i $IP address add 2001:db8:3::$(hex $i)/64 dev eth0 nodad
-            must inns c$i $IP -6 route add default via 2001:db8:3::1
+            must inns c$i $IP address add "$(lan_address $i)/$PLEN" dev eth0 $NODAD
+            must inns c$i $IP route add default via $LAN_GATEWAY
         else
-            must inns c$i $IP address add 2001:db8:1::$(hex $i)/64 dev eth0 nodad
+            must inns c$i $IP address add "$(segment_address $i)/$PLEN" dev eth0 $NODAD
         fi
         must inns c$i $IP link add wg1 type wireguard
         inns c$i wg set wg1 private-key $LAB/c$i.key peer "$(cat $LAB/server.pub)" \
-            endpoint '[2001:db8:1::2]:51800' allowed-ips 2001:db8:2::/64
+            endpoint "$VIP_ENDPOINT" allowed-ips 2001:db8:2::/64
         must inns c$i $IP address add 2001:db8:2::$(hex $i)/64 dev wg1
         inns c$i $IP link set wg1 up
         i=$((i + 1))
@@ -272,19 +295,20 @@ inject() {
 restore() {
     case $FAULT in
         wg-down) wg_up A restore ;;
-        link-down) inns A $IP link set eth0 up; inns A $IP address add 2001:db8:1::3/64 dev eth0 nodad 2>/dev/null ;;
+        link-down) inns A $IP link set eth0 up; inns A $IP address add $A_ADDRESS/$PLEN dev eth0 $NODAD 2>/dev/null ;;
         crash) wg_up A restore; start_vrrp A ;;
         stop) start_vrrp A ;;
     esac
 }
 
 for scenario in $SCENARIOS; do
-    IFS=: read -r IMPL FAULT PEERS KEEPADDR NAT <<EOF
+    IFS=: read -r IMPL FAULT PEERS KEEPADDR NAT FAMILY <<EOF
 $scenario
 EOF
-    NAT=${NAT:-0}
+    NAT=${NAT:-0} FAMILY=${FAMILY:-6}
+    underlay
     teardown
-    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR $NAT"
+    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR $NAT $FAMILY"
     setup
     : > $W/timeline
     start_vrrp A
@@ -299,14 +323,14 @@ EOF
         echo 8 > /proc/sys/kernel/printk
         dmesg -c > /dev/null
         ( while :; do
-            echo "DBG $(now) c1 $(inns c1 wg show wg1 dump | tail -n 1 | cut -f3,5,6,7) | $(inns c1 $IP -6 neigh show 2001:db8:1::2) | A $(inns A wg show wg1 dump 2>/dev/null | tail -n 1 | cut -f3,5,6,7) | B $(inns B wg show wg1 dump 2>/dev/null | tail -n 1 | cut -f3,5,6,7)"
+            echo "DBG $(now) c1 $(inns c1 wg show wg1 dump | tail -n 1 | cut -f3,5,6,7) | $(inns c1 $IP neigh show $VIP) | A $(inns A wg show wg1 dump 2>/dev/null | tail -n 1 | cut -f3,5,6,7) | B $(inns B wg show wg1 dump 2>/dev/null | tail -n 1 | cut -f3,5,6,7)"
             sleep 0.2
           done ) &
         echo $! > $W/debug.pid
     fi
     if [ "$IMPL" = labctl ]; then
         # An attacker on the segment claims c1 moved: the backup must refuse it (see LOG … rejected).
-        inns c1 labctl lab forge-sync --to 2001:db8:1::4 --peer "$(cat $LAB/c1.pub)" > /dev/null && event c1 "forged endpoint update sent to B"
+        inns c1 labctl lab forge-sync --to $B_ADDRESS --peer "$(cat $LAB/c1.pub)" > /dev/null && event c1 "forged endpoint update sent to B"
     fi
     sleep "$SETTLE"
     if [ "$IMPL" = labctl ]; then wait_time=$RECOVERY; else wait_time=$BASELINE_RECOVERY; fi
