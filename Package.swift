@@ -60,7 +60,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "WGNetlinkTests", dependencies: ["WGNetlink"]),
+        .testTarget(name: "WGNetlinkTests", dependencies: ["WGNetlink", "CLinuxShims"]),
         .testTarget(name: "VRRPTests", dependencies: ["VRRP"]),
         .testTarget(name: "SelfMapPagingTests", dependencies: ["SelfMapPaging"]),
         .testTarget(name: "DeviceInfoTests", dependencies: ["DeviceInfo"]),

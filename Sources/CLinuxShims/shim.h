@@ -78,3 +78,13 @@ static inline int labctl_poll_us(struct pollfd *fds, unsigned long n, long long 
 static inline int labctl_setns_net(int fd) {
     return (int)syscall(SYS_setns, fd, 0x40000000);
 }
+
+// --- For tests: a network namespace of the calling thread's own.
+#ifndef SYS_unshare
+#define SYS_unshare 272
+#endif
+
+/// unshare(CLONE_NEWNET) for the calling thread. Returns 0, or -1 with errno set.
+static inline int labctl_unshare_network(void) {
+    return (int)syscall(SYS_unshare, 0x40000000 /* CLONE_NEWNET */);
+}

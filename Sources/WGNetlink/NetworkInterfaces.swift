@@ -14,8 +14,19 @@ public struct NetworkLink: Sendable, Hashable {
     public let mtu: UInt32
 }
 
+/// Where the kernel sends packets for one address now, as `ip route get` shows it.
+public struct RouteLookup: Sendable, Hashable {
+    public var outputInterface: UInt32
+    public var gateway: IPAddress?
+    /// The source address the kernel would choose.
+    public var source: IPAddress?
+    /// The routing table the route was found in.
+    public var table: UInt32
+}
+
 /// The rtnetlink calls wg-quick and a VRRP speaker need: list, create and delete links, set them
-/// up or down, set the MTU, and add, remove and list addresses. It owns a `NETLINK_ROUTE` socket.
+/// up or down, set the MTU, add, remove and list addresses, and look up and pin routes. It owns a
+/// `NETLINK_ROUTE` socket.
 public struct NetworkInterfaces: ~Copyable, Sendable {
     private var socket: NetlinkSocket
 
@@ -30,9 +41,12 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
 
     /// rtnetlink route constants (C enums that Swift imports as structs).
     private enum Route {
-        static let destination: UInt16 = 1, outputInterface: UInt16 = 4, table: UInt16 = 15
-        static let mainTable: UInt8 = 254, scopeLink: UInt8 = 253, unicast: UInt8 = 1
-        static let protocolKernel: UInt8 = 2, protocolBoot: UInt8 = 3
+        static let destination: UInt16 = 1, outputInterface: UInt16 = 4, gateway: UInt16 = 5, preferredSource: UInt16 = 7
+        static let table: UInt16 = 15
+        static let mainTable: UInt8 = 254, scopeLink: UInt8 = 253, scopeUniverse: UInt8 = 0, unicast: UInt8 = 1
+        static let protocolKernel: UInt8 = 2, protocolBoot: UInt8 = 3, protocolStatic: UInt8 = 4
+        /// RTM_F_LOOKUP_TABLE: a lookup reports the table it matched in.
+        static let lookupTable: UInt32 = 0x1000
     }
 
     /// Every link, or only those of `kind`.
@@ -196,6 +210,82 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         try run(message, operation: "add route \(destination)", device: name) { _ in }
     }
 
+    /// `ip route get ADDRESS`: the route the kernel uses for `destination`, and the source it picks.
+    public mutating func lookUpRoute(to destination: IPAddress) throws(WireGuardError) -> RouteLookup {
+        let message = NetlinkMessageBuilder(type: UInt16(RTM_GETROUTE), flags: NLM_F_REQUEST | NLM_F_ACK,
+                                            sequence: socket.nextSequence(), capacity: 128)
+        var header = rtmsg()
+        header.rtm_family = UInt8(destination.family.addressFamily)
+        header.rtm_dst_len = UInt8(destination.family.bitCount)
+        header.rtm_flags = Route.lookupTable
+        message.putHeader(header)
+        destination.bytes.withUnsafeBytes { message.put(Route.destination, bytes: $0) }
+        let box = Box<RouteLookup?>(nil)
+        try run(message, operation: "look up the route to \(destination)", device: "") { reply in
+            guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return }
+            let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: rtmsg.self)
+            var found = RouteLookup(outputInterface: 0, gateway: nil, source: nil, table: UInt32(info.rtm_table))
+            for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
+                switch a.type {
+                case Route.table: found.table = try a.u32()
+                case Route.outputInterface: found.outputInterface = try a.u32()
+                case Route.gateway: found.gateway = IPAddress(bytes: a.payload)
+                case Route.preferredSource: found.source = IPAddress(bytes: a.payload)
+                default: continue
+                }
+            }
+            box.value = found
+        }
+        guard let found = box.value else { throw .malformedReply("no route in the reply to a route lookup for \(destination)") }
+        return found
+    }
+
+    /// `ip route add ADDRESS/32 [via GATEWAY] dev OIF src SOURCE table T proto static` (/128 for
+    /// IPv6): a host route along `route` whose packets leave from `source`, a local address.
+    /// False when a route to that host exists in the table already; it is left as it is.
+    @discardableResult
+    public mutating func addHostRoute(to destination: IPAddress, along route: RouteLookup, source: IPAddress) throws(WireGuardError) -> Bool {
+        let message = hostRouteMessage(UInt16(RTM_NEWROUTE), flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, destination, route)
+        source.bytes.withUnsafeBytes { message.put(Route.preferredSource, bytes: $0) }
+        do {
+            try run(message, operation: "add route \(destination) src \(source)", device: "")
+        } catch {
+            if case .system(_, .fileExists) = error { return false }
+            throw error
+        }
+        return true
+    }
+
+    /// Deletes the host route ``addHostRoute(to:along:source:)`` added. False when it was gone.
+    @discardableResult
+    public mutating func deleteHostRoute(to destination: IPAddress, along route: RouteLookup) throws(WireGuardError) -> Bool {
+        let message = hostRouteMessage(UInt16(RTM_DELROUTE), flags: NLM_F_REQUEST | NLM_F_ACK, destination, route)
+        do {
+            try run(message, operation: "delete route \(destination)", device: "")
+        } catch {
+            if case .system(_, .noSuchProcess) = error { return false }
+            throw error
+        }
+        return true
+    }
+
+    private mutating func hostRouteMessage(_ type: UInt16, flags: Int32, _ destination: IPAddress, _ route: RouteLookup) -> NetlinkMessageBuilder {
+        let message = NetlinkMessageBuilder(type: type, flags: flags, sequence: socket.nextSequence(), capacity: 256)
+        var header = rtmsg()
+        header.rtm_family = UInt8(destination.family.addressFamily)
+        header.rtm_dst_len = UInt8(destination.family.bitCount)
+        header.rtm_table = route.table < 256 ? UInt8(route.table) : 252  // RT_TABLE_COMPAT: see RTA_TABLE
+        header.rtm_protocol = Route.protocolStatic
+        header.rtm_scope = route.gateway == nil ? Route.scopeLink : Route.scopeUniverse
+        header.rtm_type = Route.unicast
+        message.putHeader(header)
+        destination.bytes.withUnsafeBytes { message.put(Route.destination, bytes: $0) }
+        message.put(Route.table, route.table)
+        message.put(Route.outputInterface, route.outputInterface)
+        if let gateway = route.gateway { gateway.bytes.withUnsafeBytes { message.put(Route.gateway, bytes: $0) } }
+        return message
+    }
+
     /// if_nametoindex(3).
     public static func index(of name: String) throws(WireGuardError) -> UInt32 {
         let index = if_nametoindex(name)
@@ -246,7 +336,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
     }
 
     private func run(_ message: borrowing NetlinkMessageBuilder, operation: String, device: String,
-                     _ body: @escaping (UnsafeRawBufferPointer) throws -> Void) throws(WireGuardError) {
+                     _ body: @escaping (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws(WireGuardError) {
         do {
             try socket.transact(message, onReply: body)
         } catch let error as NetlinkKernelError {

@@ -9,6 +9,7 @@ import Glibc
 /// Drives one WireGuard interface from one VRRP instance (the `wireguard { }` block):
 /// - the link is up only on the master; on BACKUP, FAULT and STOP it goes down;
 /// - on every takeover the tunnel addresses and routes come back, whatever the kernel flushed;
+/// - the handshakes of a takeover leave from the VIP, through a host route per endpoint;
 /// - the master publishes its peers' endpoints to the backup, sealed with the sync key, on change
 ///   and at least every second; the backup keeps them and, on takeover, installs them and makes WireGuard
 ///   handshake with every peer at once instead of waiting for the clients to give up;
@@ -31,6 +32,10 @@ final class WireGuardFailover: Sendable {
         var role = VRRPRole.initialize
         var addresses: [AllowedIP]
         var routes: [AllowedIP]
+        /// The first VIP of each family: the source of the takeover's handshakes.
+        let sources: [IPAddress]
+        /// Host routes added for that, removed when the master steps down.
+        var pinned: [(destination: IPAddress, route: RouteLookup)] = []
         /// The newest endpoint the master published for each peer.
         var synced: [Key: PeerEndpoint] = [:]
         var guards: [String: EndpointSyncReplayGuard] = [:]
@@ -87,8 +92,12 @@ final class WireGuardFailover: Sendable {
         } else {
             log("(\(cfg.name)) WireGuard interface \(binding.interface) does not exist yet")
         }
+        var sources: [IPAddress] = []
+        for v in cfg.virtualAddresses {
+            if let a = IPAddress(bytes: v.address.bytes), !a.isLinkLocal, !sources.contains(where: { $0.family == a.family }) { sources.append(a) }
+        }
         state = Mutex(State(client: try WireGuardClient(), links: links, events: try LinkEvents(), sync: sync, key: key,
-                            destinations: destinations, addresses: addresses, routes: routes))
+                            destinations: destinations, addresses: addresses, routes: routes, sources: sources))
         log("(\(cfg.name)) drives \(binding.interface): restores \(addresses.map(\.description).joined(separator: " ")) routes \(routes.map(\.description).joined(separator: " "))\(key == nil ? ", no endpoint sync" : ", endpoint sync to \(destinations.map(\.description).joined(separator: " ")) port \(binding.syncPort)")")
     }
 
@@ -115,6 +124,7 @@ final class WireGuardFailover: Sendable {
                 takeOver(&s, now: now)
             } else {
                 setLink(&s, up: false)
+                unpinSources(&s)
                 if role != .initialize { resetPeers(&s) }
             }
         }
@@ -169,11 +179,12 @@ final class WireGuardFailover: Sendable {
             return
         }
         let endpoints = device.peers.compactMap { s.synced[$0.publicKey] }.filter { $0.endpoint != nil }
+        let reachable = device.peers.filter { $0.endpoint != nil || s.synced[$0.publicKey]?.endpoint != nil }
+        pinSources(reachable.compactMap { (s.synced[$0.publicKey]?.endpoint ?? $0.endpoint)?.address }, &s)
         install(endpoints, &s)
         setLink(&s, up: true)
         // The kernel sends a keepalive when a peer's persistent keepalive goes from 0 to non-zero;
         // a keepalive without a session starts a handshake. Two messages give each peer one.
-        let reachable = device.peers.filter { $0.endpoint != nil || s.synced[$0.publicKey]?.endpoint != nil }
         if !reachable.isEmpty {
             let first = reachable.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive == 0 ? 1 : 0) }
             let second = reachable.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive) }
@@ -192,6 +203,31 @@ final class WireGuardFailover: Sendable {
         }
         s.takeover = (now, started, reachable.count, Set(reachable.map(\.publicKey)))
         log("(\(instance)) \(interface) up: \(endpoints.count) synced endpoint\(endpoints.count == 1 ? "" : "s"), handshake with \(reachable.count) peer\(reachable.count == 1 ? "" : "s")")
+    }
+
+    /// A handshake WireGuard starts leaves from the source its route gives: on IPv4 the server's
+    /// own address, not the VIP the clients talk to. A client would then roam to that address,
+    /// and a NAT in front of one would drop the packet, as it matches no mapping. So each endpoint
+    /// the takeover handshakes with gets a host route with the VIP as its source; the clients'
+    /// replies then come to the VIP, and WireGuard keeps that as the peer's source.
+    private func pinSources(_ endpoints: [IPAddress], _ s: inout State) {
+        var seen = Set<IPAddress>()
+        for address in endpoints where !address.isLinkLocal && seen.insert(address).inserted {
+            guard let source = s.sources.first(where: { $0.family == address.family }) else { continue }
+            do {
+                let route = try s.links.lookUpRoute(to: address)
+                guard route.source != source else { continue }
+                if try s.links.addHostRoute(to: address, along: route, source: source) { s.pinned.append((address, route)) }
+            } catch {
+                log("(\(instance)) source \(source) for \(address): \(error)")
+            }
+        }
+    }
+
+    /// IPv4 drops those routes with the VIP; IPv6 keeps them, without a source.
+    private func unpinSources(_ s: inout State) {
+        for (destination, route) in s.pinned { _ = try? s.links.deleteHostRoute(to: destination, along: route) }
+        s.pinned = []
     }
 
     private func install(_ endpoints: [PeerEndpoint], _ s: inout State) {

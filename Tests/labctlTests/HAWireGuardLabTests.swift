@@ -3,8 +3,8 @@ import Testing
 
 /// The HA WireGuard lab in one VM boot: labctl's four faults with 20 peers, 4 of them behind a NAT
 /// router (two rounds each: A fails, B takes over, A comes back and preempts, twice), one with a
-/// single peer, and the keepalived baselines of the original write-up with and without
-/// keep_addr_on_down.
+/// single peer, the same over IPv4 with 6 peers (2 behind NAT), and the keepalived baselines of the
+/// original write-up with and without keep_addr_on_down.
 @Suite("HA WireGuard lab (VM)", .serialized)
 struct HAWireGuardLabTests {
     /// The lab's JSON, from one boot shared by every test here.
@@ -15,7 +15,7 @@ struct HAWireGuardLabTests {
             "--harness", packageRoot.appendingPathComponent("scripts/vm/run").path,
             "--scenario", "labctl:wg-down:20:nat=4", "--scenario", "labctl:link-down:20:nat=4",
             "--scenario", "labctl:crash:20:nat=4", "--scenario", "labctl:stop:20:nat=4",
-            "--scenario", "labctl:wg-down:1",
+            "--scenario", "labctl:wg-down:1", "--scenario", "labctl:wg-down:6:nat=2:ipv4",
             "--scenario", "keepalived:wg-down:1:keep-addr", "--scenario", "keepalived:stop:1",
         ])
             guard result.status == 0 else { return .failure(LabRunError(text: result.stderr + result.stdout)) }
@@ -27,19 +27,28 @@ struct HAWireGuardLabTests {
 
     struct LabRunError: Error, Sendable, CustomStringConvertible { var text: String; var description: String { text } }
 
-    static func scenario(_ impl: String, _ fault: String, peers: Int, keepAddr: Bool = false) throws -> [String: Any] {
+    static func scenarios() throws -> [[String: Any]] {
         let object = try #require(try json(output.get()) as? [String: Any])
-        let all = try #require(object["scenarios"] as? [[String: Any]])
-        return try #require(all.first {
+        return try #require(object["scenarios"] as? [[String: Any]])
+    }
+
+    static func scenario(_ impl: String, _ fault: String, peers: Int, keepAddr: Bool = false, underlay: String = "ipv6") throws -> [String: Any] {
+        try #require(try scenarios().first {
             $0["impl"] as? String == impl && $0["fault"] as? String == fault && $0["peers"] as? Int == peers
-                && $0["keep_addr_on_down"] as? Bool == keepAddr
+                && $0["keep_addr_on_down"] as? Bool == keepAddr && $0["underlay"] as? String == underlay
         })
     }
 
+    static func events(_ s: [String: Any], who: String? = nil, prefix: String) throws -> [String] {
+        let timeline = try #require(s["timeline"] as? [[String: Any]])
+        return timeline.filter { who == nil || $0["who"] as? String == who }.compactMap { $0["event"] as? String }.filter { $0.hasPrefix(prefix) }
+    }
+
     @Test("labctl keeps every tunnel within its bound, on the fault and on the preempt back",
-          arguments: [("wg-down", 20), ("link-down", 20), ("crash", 20), ("stop", 20), ("wg-down", 1)])
-    func labctlWithinBound(fault: String, peers: Int) throws {
-        let s = try Self.scenario("labctl", fault, peers: peers)
+          arguments: [("wg-down", 20, "ipv6"), ("link-down", 20, "ipv6"), ("crash", 20, "ipv6"), ("stop", 20, "ipv6"),
+                      ("wg-down", 1, "ipv6"), ("wg-down", 6, "ipv4")])
+    func labctlWithinBound(fault: String, peers: Int, underlay: String) throws {
+        let s = try Self.scenario("labctl", fault, peers: peers, underlay: underlay)
         let bound = try #require(s["bound_seconds"] as? Double)
         #expect(s["never_worked"] as? Bool == false)
         let outage = try #require(s["outage_seconds"] as? Double, "\(fault): not recovered")
@@ -53,17 +62,17 @@ struct HAWireGuardLabTests {
     }
 
     @Test("Clients behind NAT recover too: each server's endpoint for them is the router's mapping",
-          arguments: ["wg-down", "link-down", "crash", "stop"])
-    func natClientsUseTheMapping(fault: String) throws {
-        let s = try Self.scenario("labctl", fault, peers: 20)
-        #expect(s["nat_peers"] as? Int == 4)
-        let timeline = try #require(s["timeline"] as? [[String: Any]])
-        let endpoints = timeline.compactMap { $0["event"] as? String }.filter { $0.hasPrefix("endpoint of c") }
-        // Two rounds, each on B after the fault and on A after the preempt, for c17…c20.
-        #expect(endpoints.count == 2 * 2 * 4)
+          arguments: [("wg-down", 20, "ipv6"), ("link-down", 20, "ipv6"), ("crash", 20, "ipv6"), ("stop", 20, "ipv6"), ("wg-down", 6, "ipv4")])
+    func natClientsUseTheMapping(fault: String, peers: Int, underlay: String) throws {
+        let s = try Self.scenario("labctl", fault, peers: peers, underlay: underlay)
+        let nat = underlay == "ipv4" ? 2 : 4
+        #expect(s["nat_peers"] as? Int == nat)
+        let endpoints = try Self.events(s, prefix: "endpoint of c")
+        // Two rounds, each on B after the fault and on A after the preempt, for the last clients.
+        #expect(endpoints.count == 2 * 2 * nat)
         for e in endpoints {
             let mapping = try #require(e.split(separator: " ").last.map(String.init), "\(e)")
-            #expect(mapping.hasPrefix("[2001:db8:1::fe]:"), "\(fault): \(e)")
+            #expect(mapping.hasPrefix(underlay == "ipv4" ? "172.16.0.254:" : "[2001:db8:1::fe]:"), "\(fault): \(e)")
             let port = Int(mapping.split(separator: ":").last ?? "") ?? 0
             #expect((20000...29999).contains(port), "\(fault): \(e)")
         }
@@ -79,6 +88,35 @@ struct HAWireGuardLabTests {
         #expect(routes.count == 2 * 2)
         for r in routes {
             #expect(r.contains("2001:db8:2::/64") && r.contains("2001:db8:9::/64"), "\(fault): \(r)")
+        }
+    }
+
+    @Test("A client on the segment still sends to the VIP after every takeover: the servers' handshakes came from it")
+    func clientsKeepTheVIP() throws {
+        for s in try Self.scenarios() where s["impl"] as? String == "labctl" {
+            let vip = s["underlay"] as? String == "ipv4" ? "172.16.0.2:51800" : "[2001:db8:1::2]:51800"
+            let seen = try Self.events(s, who: "c1", prefix: "server endpoint:")
+            #expect(seen.count == 2 * 2)
+            for e in seen { #expect(e == "server endpoint: \(vip)", "\(s["fault"] ?? "") \(s["underlay"] ?? ""): \(e)") }
+        }
+    }
+
+    @Test("IPv4: the master has a host route from the VIP to each endpoint it handshook with; the other server has none")
+    func ipv4HandshakesLeaveFromTheVIP() throws {
+        let s = try Self.scenario("labctl", "wg-down", peers: 6, underlay: "ipv4")
+        // After the fault B is the master, after the preempt A: two rounds.
+        for (master, backup) in [("B", "A"), ("A", "B")] {
+            let mastered = try Self.events(s, who: master, prefix: "host routes:")
+            let other = try Self.events(s, who: backup, prefix: "host routes:")
+            #expect(mastered.count == 2 * 2 && other.count == 2 * 2)
+            // The master's entries come after its own takeover: every other one.
+            for (i, e) in mastered.enumerated() where (master == "B") == i.isMultiple(of: 2) {
+                #expect(e.contains("172.16.1.1 dev eth0 scope link src 172.16.0.2"), "\(master): \(e)")
+                #expect(e.contains("172.16.0.254 dev eth0 scope link src 172.16.0.2"), "\(master): \(e)")
+            }
+            for (i, e) in other.enumerated() where (master == "B") == i.isMultiple(of: 2) {
+                #expect(e == "host routes:", "\(backup): \(e)")
+            }
         }
     }
 

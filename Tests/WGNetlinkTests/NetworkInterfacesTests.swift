@@ -1,0 +1,104 @@
+import CLinuxShims
+import Testing
+@testable import WGNetlink
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Route lookups and pinned host routes against the host's own kernel, each test in a network
+/// namespace of its own: a thread unshares it, so nothing touches the host's routes.
+@Suite(.serialized)
+struct NetworkInterfacesTests {
+    @Test("A host route along the connected route makes the VIP the source, and goes again (IPv4)")
+    func ipv4HostRouteAlongConnectedRoute() throws {
+        try inPrivateNetworkNamespace {
+            var links = try NetworkInterfaces()
+            let index = try uplink(&links, addresses: ["192.0.2.4/24", "192.0.2.2/24"])
+            let client = IPAddress("192.0.2.101")!, vip = IPAddress("192.0.2.2")!
+            let route = try links.lookUpRoute(to: client)
+            #expect(route == RouteLookup(outputInterface: index, gateway: nil, source: IPAddress("192.0.2.4"), table: 254))
+            #expect(try links.addHostRoute(to: client, along: route, source: vip))
+            #expect(try !links.addHostRoute(to: client, along: route, source: vip), "a second add leaves the route alone")
+            #expect(try links.lookUpRoute(to: client).source == vip)
+            #expect(try links.deleteHostRoute(to: client, along: route))
+            #expect(try !links.deleteHostRoute(to: client, along: route))
+            #expect(try links.lookUpRoute(to: client).source == IPAddress("192.0.2.4"))
+        }
+    }
+
+    @Test("A host route through a gateway keeps the gateway (IPv4)")
+    func ipv4HostRouteThroughGateway() throws {
+        try inPrivateNetworkNamespace {
+            var links = try NetworkInterfaces()
+            let index = try uplink(&links, addresses: ["192.0.2.4/24", "192.0.2.2/24"])
+            let client = IPAddress("198.51.100.7")!, vip = IPAddress("192.0.2.2")!
+            let viaGateway = RouteLookup(outputInterface: index, gateway: IPAddress("192.0.2.1"), source: nil, table: 254)
+            #expect(try links.addHostRoute(to: client, along: viaGateway, source: vip))
+            #expect(try links.lookUpRoute(to: client) == RouteLookup(outputInterface: index, gateway: IPAddress("192.0.2.1"), source: vip, table: 254))
+        }
+    }
+
+    @Test("IPv6: the source moves from the older address to the VIP")
+    func ipv6HostRoute() throws {
+        try inPrivateNetworkNamespace {
+            var links = try NetworkInterfaces()
+            // Without DAD the addresses are usable at once. The newest address wins a tie, so the VIP goes first.
+            let index = try uplink(&links, addresses: ["2001:db8:1::2/64", "2001:db8:1::4/64"], noDAD: true)
+            let client = IPAddress("2001:db8:1::101")!, vip = IPAddress("2001:db8:1::2")!
+            let route = try links.lookUpRoute(to: client)
+            #expect(route.outputInterface == index && route.gateway == nil && route.table == 254)
+            #expect(route.source == IPAddress("2001:db8:1::4"))
+            #expect(try links.addHostRoute(to: client, along: route, source: vip))
+            #expect(try links.lookUpRoute(to: client).source == vip)
+            #expect(try links.deleteHostRoute(to: client, along: route))
+        }
+    }
+
+    @Test("A source that is not a local address is refused with the kernel's reason")
+    func foreignSourceRefused() throws {
+        try inPrivateNetworkNamespace {
+            var links = try NetworkInterfaces()
+            _ = try uplink(&links, addresses: ["192.0.2.4/24"])
+            let client = IPAddress("192.0.2.101")!
+            let route = try links.lookUpRoute(to: client)
+            #expect(throws: WireGuardError.self) { try links.addHostRoute(to: client, along: route, source: IPAddress("203.0.113.9")!) }
+        }
+    }
+}
+
+/// A veth `up0` with `addresses`, up, and its index.
+private func uplink(_ links: inout NetworkInterfaces, addresses: [String], noDAD: Bool = false) throws -> UInt32 {
+    if noDAD {
+        let file = fopen("/proc/sys/net/ipv6/conf/default/accept_dad", "w")
+        try #require(file != nil)
+        fputs("0\n", file)
+        fclose(file)
+    }
+    try links.createLink(named: "up0", kind: "veth")
+    for link in try links.links(kind: "veth") { try links.setLink(named: link.name, up: true) }
+    for a in addresses { try links.addAddress(try #require(AllowedIP(a)), toLink: "up0") }
+    return try NetworkInterfaces.index(of: "up0")
+}
+
+/// Runs `body` on a new thread in a new network namespace, which goes away with the thread.
+private func inPrivateNetworkNamespace(_ body: @escaping () throws -> Void) throws {
+    final class Context {
+        let body: () throws -> Void
+        var error: (any Error)?
+        init(_ body: @escaping () throws -> Void) { self.body = body }
+    }
+    let context = Context(body)
+    var thread = pthread_t()
+    let started = pthread_create(&thread, nil, { raw in
+        let context = Unmanaged<Context>.fromOpaque(raw!).takeUnretainedValue()
+        if labctl_unshare_network() != 0 {
+            context.error = WireGuardError.system(operation: "unshare(CLONE_NEWNET)", errno: .init(rawValue: errno))
+        } else {
+            do { try context.body() } catch { context.error = error }
+        }
+        return nil
+    }, Unmanaged.passUnretained(context).toOpaque())
+    try #require(started == 0)
+    pthread_join(thread, nil)
+    if let error = context.error { throw error }
+}
