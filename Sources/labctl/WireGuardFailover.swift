@@ -202,7 +202,8 @@ final class WireGuardFailover: Sendable {
             do { try s.links.addRoute(route, toLink: interface) } catch { log("(\(instance)) \(interface): \(error)") }
         }
         s.takeover = (now, started, reachable.count, Set(reachable.map(\.publicKey)))
-        log("(\(instance)) \(interface) up: \(endpoints.count) synced endpoint\(endpoints.count == 1 ? "" : "s"), handshake with \(reachable.count) peer\(reachable.count == 1 ? "" : "s")")
+        let pinned = s.pinned.isEmpty ? "" : ", \(s.pinned.count) host route\(s.pinned.count == 1 ? "" : "s") from the VIP"
+        log("(\(instance)) \(interface) up: \(endpoints.count) synced endpoint\(endpoints.count == 1 ? "" : "s")\(pinned), handshake with \(reachable.count) peer\(reachable.count == 1 ? "" : "s")")
     }
 
     /// A handshake WireGuard starts leaves from the source its route gives: on IPv4 the server's
