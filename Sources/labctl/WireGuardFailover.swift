@@ -213,6 +213,7 @@ final class WireGuardFailover: Sendable {
     /// replies then come to the VIP, and WireGuard keeps that as the peer's source.
     private func pinSources(_ endpoints: [IPAddress], _ s: inout State) {
         var seen = Set<IPAddress>()
+        var failures: [String] = []
         for address in endpoints where !address.isLinkLocal && seen.insert(address).inserted {
             guard let source = s.sources.first(where: { $0.family == address.family }) else { continue }
             do {
@@ -220,8 +221,12 @@ final class WireGuardFailover: Sendable {
                 guard route.source != source else { continue }
                 if try s.links.addHostRoute(to: address, along: route, source: source) { s.pinned.append((address, route)) }
             } catch {
-                log("(\(instance)) source \(source) for \(address): \(error)")
+                failures.append("source \(source) for \(address): \(error)")
             }
+        }
+        // One line, however many peers: with the VIP missing, every endpoint fails the same way.
+        if let first = failures.first {
+            log("(\(instance)) \(first)\(failures.count > 1 ? " (and \(failures.count - 1) more endpoints)" : "")")
         }
     }
 
