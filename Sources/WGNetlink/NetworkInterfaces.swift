@@ -247,26 +247,14 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
     public mutating func addHostRoute(to destination: IPAddress, along route: RouteLookup, source: IPAddress) throws(WireGuardError) -> Bool {
         let message = hostRouteMessage(UInt16(RTM_NEWROUTE), flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, destination, route)
         source.bytes.withUnsafeBytes { message.put(Route.preferredSource, bytes: $0) }
-        do {
-            try run(message, operation: "add route \(destination) src \(source)", device: "")
-        } catch {
-            if case .system(_, .fileExists) = error { return false }
-            throw error
-        }
-        return true
+        return try run(message, operation: "add route \(destination) src \(source)", falseOn: .fileExists)
     }
 
     /// Deletes the host route ``addHostRoute(to:along:source:)`` added. False when it was gone.
     @discardableResult
     public mutating func deleteHostRoute(to destination: IPAddress, along route: RouteLookup) throws(WireGuardError) -> Bool {
         let message = hostRouteMessage(UInt16(RTM_DELROUTE), flags: NLM_F_REQUEST | NLM_F_ACK, destination, route)
-        do {
-            try run(message, operation: "delete route \(destination)", device: "")
-        } catch {
-            if case .system(_, .noSuchProcess) = error { return false }
-            throw error
-        }
-        return true
+        return try run(message, operation: "delete route \(destination)", falseOn: .noSuchProcess)
     }
 
     private mutating func hostRouteMessage(_ type: UInt16, flags: Int32, _ destination: IPAddress, _ route: RouteLookup) -> NetlinkMessageBuilder {
@@ -333,6 +321,17 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
             message.put(Attribute.address, bytes: raw)
         }
         try run(message, operation: add ? "add address \(address)" : "delete address \(address)", device: name) { _ in }
+    }
+
+    /// ``run(_:operation:device:_:)`` for a request that may find its work done: false on `errno`.
+    private func run(_ message: borrowing NetlinkMessageBuilder, operation: String, falseOn errno: Errno) throws(WireGuardError) -> Bool {
+        do {
+            try run(message, operation: operation, device: "")
+        } catch {
+            if case .system(_, let e) = error, e == errno { return false }
+            throw error
+        }
+        return true
     }
 
     private func run(_ message: borrowing NetlinkMessageBuilder, operation: String, device: String,
