@@ -69,7 +69,7 @@ private final class ReplyCollector {
 
 /// An open netlink socket (libmnl). It owns the descriptor and closes it when dropped.
 struct NetlinkSocket: ~Copyable, @unchecked Sendable {  // one owner at a time; libmnl state is not shared
-    private let socket: OpaquePointer
+    fileprivate let socket: OpaquePointer
     let portID: UInt32
     private var sequence: UInt32
 
@@ -135,6 +135,64 @@ struct NetlinkSocket: ~Copyable, @unchecked Sendable {  // one owner at a time; 
             if status == MNL_CB_ERROR { throw NetlinkKernelError(errno: Errno(rawValue: errno)) }
             if status == MNL_CB_STOP { return }
         }
+    }
+}
+
+extension NetlinkSocket {
+    /// Reserves `count` consecutive sequence numbers and returns the first.
+    mutating func reserveSequences(_ count: Int) -> UInt32 {
+        let first = nextSequence()
+        for _ in 1..<max(count, 1) { _ = nextSequence() }
+        return first
+    }
+
+    /// Sends `requests`, whole netlink messages numbered from `firstSequence` on, in one datagram,
+    /// and reads one reply to each: a data message goes to `onReply(index, message)`, and an
+    /// `NLMSG_ERROR` gives that request's errno (nil for an acknowledgement). So each request must
+    /// draw exactly one message: a GET without `NLM_F_ACK`, or a change with it.
+    func pipeline(_ requests: [UInt8], count: Int, firstSequence: UInt32,
+                  onReply: (Int, UnsafeRawBufferPointer) throws -> Void) throws -> [Errno?] {
+        guard count > 0 else { return [] }
+        guard requests.withUnsafeBytes({ mnl_socket_sendto(socket, $0.baseAddress, $0.count) }) >= 0 else {
+            throw WireGuardError.system(operation: "netlink send", errno: Errno(rawValue: errno))
+        }
+        var outcomes = [Errno?](repeating: nil, count: count)
+        var answered = [Bool](repeating: false, count: count)
+        var remaining = count
+        let bufferSize = 1 << 16
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bufferSize, alignment: 8)
+        defer { buffer.deallocate() }
+        let headerSize = MemoryLayout<nlmsghdr>.size
+        while remaining > 0 {
+            let received = mnl_socket_recvfrom(socket, buffer, bufferSize)
+            guard received >= 0 else {
+                if errno == EINTR { continue }
+                throw WireGuardError.system(operation: "netlink receive", errno: Errno(rawValue: errno))
+            }
+            var offset = 0
+            while offset + headerSize <= received {
+                let header = buffer.loadUnaligned(fromByteOffset: offset, as: nlmsghdr.self)
+                let length = Int(header.nlmsg_len)
+                guard length >= headerSize, offset + length <= received else {
+                    throw NetlinkDecodeError("reply of length \(length) at offset \(offset) in \(received) bytes")
+                }
+                let index = Int(header.nlmsg_seq &- firstSequence)
+                if index >= 0, index < count, !answered[index] {  // anything else is not ours
+                    let message = UnsafeRawBufferPointer(start: buffer + offset, count: length)
+                    if header.nlmsg_type == UInt16(NLMSG_ERROR) {
+                        guard length >= headerSize + 4 else { throw NetlinkDecodeError("short NLMSG_ERROR") }
+                        let code = message.loadUnaligned(fromByteOffset: headerSize, as: Int32.self)
+                        if code != 0 { outcomes[index] = Errno(rawValue: -code) }
+                    } else {
+                        try onReply(index, message)
+                    }
+                    answered[index] = true
+                    remaining -= 1
+                }
+                offset += (length + 3) & ~3
+            }
+        }
+        return outcomes
     }
 }
 

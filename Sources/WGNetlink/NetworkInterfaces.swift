@@ -212,32 +212,50 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
 
     /// `ip route get ADDRESS`: the route the kernel uses for `destination`, and the source it picks.
     public mutating func lookUpRoute(to destination: IPAddress) throws(WireGuardError) -> RouteLookup {
-        let message = NetlinkMessageBuilder(type: UInt16(RTM_GETROUTE), flags: NLM_F_REQUEST | NLM_F_ACK,
-                                            sequence: socket.nextSequence(), capacity: 128)
-        var header = rtmsg()
-        header.rtm_family = UInt8(destination.family.addressFamily)
-        header.rtm_dst_len = UInt8(destination.family.bitCount)
-        header.rtm_flags = Route.lookupTable
-        message.putHeader(header)
-        destination.bytes.withUnsafeBytes { message.put(Route.destination, bytes: $0) }
-        let box = Box<RouteLookup?>(nil)
-        try run(message, operation: "look up the route to \(destination)", device: "") { reply in
-            guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return }
+        try lookUpRoutes(to: [destination])[0].get()
+    }
+
+    /// ``lookUpRoute(to:)`` for many addresses, many requests to a datagram: one result each, in order.
+    public mutating func lookUpRoutes(to destinations: [IPAddress]) throws(WireGuardError) -> [Result<RouteLookup, WireGuardError>] {
+        try pipelined(destinations, flags: NLM_F_REQUEST, type: UInt16(RTM_GETROUTE)) { destination in
+            var header = rtmsg()
+            header.rtm_family = UInt8(destination.family.addressFamily)
+            header.rtm_dst_len = UInt8(destination.family.bitCount)
+            header.rtm_flags = Route.lookupTable
+            return (header, [(Route.destination, destination.bytes)])
+        } reply: { destination, reply -> Result<RouteLookup, WireGuardError> in
+            guard let reply else { return .failure(.malformedReply("no route in the reply to a route lookup for \(destination)")) }
+            guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return .failure(.malformedReply("short route reply")) }
             let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: rtmsg.self)
             var found = RouteLookup(outputInterface: 0, gateway: nil, source: nil, table: UInt32(info.rtm_table))
-            for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
-                switch a.type {
-                case Route.table: found.table = try a.u32()
-                case Route.outputInterface: found.outputInterface = try a.u32()
-                case Route.gateway: found.gateway = IPAddress(bytes: a.payload)
-                case Route.preferredSource: found.source = IPAddress(bytes: a.payload)
-                default: continue
+            do {
+                for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
+                    switch a.type {
+                    case Route.table: found.table = try a.u32()
+                    case Route.outputInterface: found.outputInterface = try a.u32()
+                    case Route.gateway: found.gateway = IPAddress(bytes: a.payload)
+                    case Route.preferredSource: found.source = IPAddress(bytes: a.payload)
+                    default: continue
+                    }
                 }
+            } catch {
+                return .failure(.malformedReply((error as? NetlinkDecodeError)?.reason ?? "\(error)"))
             }
-            box.value = found
+            return .success(found)
+        } operation: { "look up the route to \($0)" }
+    }
+
+    /// A host route along the route to its destination, with a chosen source address.
+    public struct HostRoute: Sendable, Hashable {
+        public var destination: IPAddress
+        public var along: RouteLookup
+        /// A local address.
+        public var source: IPAddress
+        public init(to destination: IPAddress, along: RouteLookup, source: IPAddress) {
+            self.destination = destination
+            self.along = along
+            self.source = source
         }
-        guard let found = box.value else { throw .malformedReply("no route in the reply to a route lookup for \(destination)") }
-        return found
     }
 
     /// `ip route add ADDRESS/32 [via GATEWAY] dev OIF src SOURCE table T proto static` (/128 for
@@ -245,33 +263,107 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
     /// False when a route to that host exists in the table already; it is left as it is.
     @discardableResult
     public mutating func addHostRoute(to destination: IPAddress, along route: RouteLookup, source: IPAddress) throws(WireGuardError) -> Bool {
-        let message = hostRouteMessage(UInt16(RTM_NEWROUTE), flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, destination, route)
-        source.bytes.withUnsafeBytes { message.put(Route.preferredSource, bytes: $0) }
-        return try run(message, operation: "add route \(destination) src \(source)", falseOn: .fileExists)
+        try addHostRoutes([HostRoute(to: destination, along: route, source: source)])[0].get()
+    }
+
+    /// ``addHostRoute(to:along:source:)`` for many routes, many requests to a datagram: one result each, in order.
+    public mutating func addHostRoutes(_ routes: [HostRoute]) throws(WireGuardError) -> [Result<Bool, WireGuardError>] {
+        try changeHostRoutes(routes, type: UInt16(RTM_NEWROUTE), flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
+                             absent: .fileExists) { "add route \($0.destination) src \($0.source)" }
     }
 
     /// Deletes the host route ``addHostRoute(to:along:source:)`` added. False when it was gone.
     @discardableResult
     public mutating func deleteHostRoute(to destination: IPAddress, along route: RouteLookup) throws(WireGuardError) -> Bool {
-        let message = hostRouteMessage(UInt16(RTM_DELROUTE), flags: NLM_F_REQUEST | NLM_F_ACK, destination, route)
-        return try run(message, operation: "delete route \(destination)", falseOn: .noSuchProcess)
+        try deleteHostRoutes([HostRoute(to: destination, along: route, source: destination)])[0].get()
     }
 
-    private mutating func hostRouteMessage(_ type: UInt16, flags: Int32, _ destination: IPAddress, _ route: RouteLookup) -> NetlinkMessageBuilder {
-        let message = NetlinkMessageBuilder(type: type, flags: flags, sequence: socket.nextSequence(), capacity: 256)
-        var header = rtmsg()
-        header.rtm_family = UInt8(destination.family.addressFamily)
-        header.rtm_dst_len = UInt8(destination.family.bitCount)
-        header.rtm_table = route.table < 256 ? UInt8(route.table) : 252  // RT_TABLE_COMPAT: see RTA_TABLE
-        header.rtm_protocol = Route.protocolStatic
-        header.rtm_scope = route.gateway == nil ? Route.scopeLink : Route.scopeUniverse
-        header.rtm_type = Route.unicast
-        message.putHeader(header)
-        destination.bytes.withUnsafeBytes { message.put(Route.destination, bytes: $0) }
-        message.put(Route.table, route.table)
-        message.put(Route.outputInterface, route.outputInterface)
-        if let gateway = route.gateway { gateway.bytes.withUnsafeBytes { message.put(Route.gateway, bytes: $0) } }
-        return message
+    /// ``deleteHostRoute(to:along:)`` for many routes (their sources do not matter).
+    public mutating func deleteHostRoutes(_ routes: [HostRoute]) throws(WireGuardError) -> [Result<Bool, WireGuardError>] {
+        try changeHostRoutes(routes, type: UInt16(RTM_DELROUTE), flags: NLM_F_REQUEST | NLM_F_ACK, absent: .noSuchProcess) {
+            "delete route \($0.destination)"
+        }
+    }
+
+    /// Adds or deletes host routes; false for a route where the kernel answers `absent`.
+    private mutating func changeHostRoutes(_ routes: [HostRoute], type: UInt16, flags: Int32, absent: Errno,
+                                           operation: (HostRoute) -> String) throws(WireGuardError) -> [Result<Bool, WireGuardError>] {
+        let adding = type == UInt16(RTM_NEWROUTE)
+        return try pipelined(routes, flags: flags, type: type, absent: (absent, false)) { r in
+            var header = rtmsg()
+            header.rtm_family = UInt8(r.destination.family.addressFamily)
+            header.rtm_dst_len = UInt8(r.destination.family.bitCount)
+            header.rtm_table = r.along.table < 256 ? UInt8(r.along.table) : 252  // RT_TABLE_COMPAT: see RTA_TABLE
+            header.rtm_protocol = Route.protocolStatic
+            header.rtm_scope = r.along.gateway == nil ? Route.scopeLink : Route.scopeUniverse
+            header.rtm_type = Route.unicast
+            var attributes: [(UInt16, [UInt8])] = [(Route.destination, r.destination.bytes), (Route.table, hostOrder(r.along.table)),
+                                                   (Route.outputInterface, hostOrder(r.along.outputInterface))]
+            if let gateway = r.along.gateway { attributes.append((Route.gateway, gateway.bytes)) }
+            if adding { attributes.append((Route.preferredSource, r.source.bytes)) }
+            return (header, attributes)
+        } reply: { _, _ in .success(true) } operation: { operation($0) }
+    }
+
+    /// Sends one request per item, many to a datagram (at most 256 at a time), and turns each
+    /// reply into a result: `reply(item, data)` for a data message or an acknowledgement (nil);
+    /// `absent`'s value where the kernel answers its errno; the kernel's errno otherwise.
+    private mutating func pipelined<Item, Value>(_ items: [Item], flags: Int32, type: UInt16, absent: (Errno, Value)? = nil,
+                                                 request: (Item) -> (rtmsg, [(UInt16, [UInt8])]),
+                                                 reply: (Item, UnsafeRawBufferPointer?) -> Result<Value, WireGuardError>,
+                                                 operation: (Item) -> String) throws(WireGuardError) -> [Result<Value, WireGuardError>] {
+        var results: [Result<Value, WireGuardError>] = []
+        results.reserveCapacity(items.count)
+        var start = 0
+        while start < items.count {
+            let chunk = items[start..<min(start + 256, items.count)]
+            let first = socket.reserveSequences(chunk.count)
+            var bytes: [UInt8] = []
+            for (offset, item) in chunk.enumerated() {
+                let (header, attributes) = request(item)
+                appendRequest(to: &bytes, type: type, flags: flags, sequence: first &+ UInt32(offset), header: header, attributes: attributes)
+            }
+            var replies = [[UInt8]?](repeating: nil, count: chunk.count)
+            let outcomes: [Errno?]
+            do {
+                outcomes = try socket.pipeline(bytes, count: chunk.count, firstSequence: first) { index, message in replies[index] = Array(message) }
+            } catch let error as WireGuardError {
+                throw error
+            } catch let error as NetlinkDecodeError {
+                throw .malformedReply(error.reason)
+            } catch {
+                throw .malformedReply("\(error)")
+            }
+            for (offset, item) in chunk.enumerated() {
+                switch outcomes[offset] {
+                case .none:
+                    results.append(replies[offset].map { bytes in bytes.withUnsafeBytes { reply(item, $0) } } ?? reply(item, nil))
+                case .some(let errno) where errno == absent?.0:
+                    results.append(.success(absent!.1))
+                case .some(let errno) where errno == .notPermitted || errno == .permissionDenied:
+                    results.append(.failure(.permissionDenied(operation: operation(item))))
+                case .some(let errno):
+                    results.append(.failure(.system(operation: operation(item), errno: errno)))
+                }
+            }
+            start += chunk.count
+        }
+        return results
+    }
+
+    /// One netlink request with an `rtmsg` and attributes, appended as bytes.
+    private func appendRequest(to out: inout [UInt8], type: UInt16, flags: Int32, sequence: UInt32, header: rtmsg,
+                               attributes: [(UInt16, [UInt8])]) {
+        let start = out.count
+        out += hostOrder(UInt32(0))  // nlmsg_len, set below
+        out += hostOrder(type) + hostOrder(UInt16(flags)) + hostOrder(sequence) + hostOrder(UInt32(0))
+        withUnsafeBytes(of: header) { out += $0 }
+        while out.count % 4 != 0 { out.append(0) }
+        for (kind, payload) in attributes {
+            out += hostOrder(UInt16(4 + payload.count)) + hostOrder(kind) + payload
+            while out.count % 4 != 0 { out.append(0) }
+        }
+        withUnsafeBytes(of: UInt32(out.count - start)) { raw in for i in 0..<4 { out[start + i] = raw[i] } }
     }
 
     /// if_nametoindex(3).
@@ -321,17 +413,6 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
             message.put(Attribute.address, bytes: raw)
         }
         try run(message, operation: add ? "add address \(address)" : "delete address \(address)", device: name) { _ in }
-    }
-
-    /// ``run(_:operation:device:_:)`` for a request that may find its work done: false on `errno`.
-    private func run(_ message: borrowing NetlinkMessageBuilder, operation: String, falseOn errno: Errno) throws(WireGuardError) -> Bool {
-        do {
-            try run(message, operation: operation, device: "")
-        } catch {
-            if case .system(_, let e) = error, e == errno { return false }
-            throw error
-        }
-        return true
     }
 
     private func run(_ message: borrowing NetlinkMessageBuilder, operation: String, device: String,
@@ -389,6 +470,8 @@ public struct LinkEvents: ~Copyable, Sendable {
         }
     }
 }
+
+private func hostOrder<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value) { Array($0) } }
 
 /// A mutable value the reply closures can share.
 final class Box<Value> {

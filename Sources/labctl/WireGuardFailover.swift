@@ -35,7 +35,7 @@ final class WireGuardFailover: Sendable {
         /// The first VIP of each family: the source of the takeover's handshakes.
         let sources: [IPAddress]
         /// Host routes added for that, removed when the master steps down.
-        var pinned: [(destination: IPAddress, route: RouteLookup)] = []
+        var pinned: [NetworkInterfaces.HostRoute] = []
         /// The newest endpoint the master published for each peer.
         var synced: [Key: PeerEndpoint] = [:]
         var guards: [String: EndpointSyncReplayGuard] = [:]
@@ -213,26 +213,40 @@ final class WireGuardFailover: Sendable {
     /// replies then come to the VIP, and WireGuard keeps that as the peer's source.
     private func pinSources(_ endpoints: [IPAddress], _ s: inout State) {
         var seen = Set<IPAddress>()
+        let candidates = endpoints.filter { a in !a.isLinkLocal && s.sources.contains { $0.family == a.family } && seen.insert(a).inserted }
+        guard !candidates.isEmpty else { return }
         var failures: [String] = []
-        for address in endpoints where !address.isLinkLocal && seen.insert(address).inserted {
-            guard let source = s.sources.first(where: { $0.family == address.family }) else { continue }
-            do {
-                let route = try s.links.lookUpRoute(to: address)
-                guard route.source != source else { continue }
-                if try s.links.addHostRoute(to: address, along: route, source: source) { s.pinned.append((address, route)) }
-            } catch {
-                failures.append("source \(source) for \(address): \(error)")
+        var wanted: [NetworkInterfaces.HostRoute] = []
+        do {
+            for (address, lookup) in zip(candidates, try s.links.lookUpRoutes(to: candidates)) {
+                let source = s.sources.first { $0.family == address.family }!
+                switch lookup {
+                case .success(let route) where route.source != source && route.source != address:  // not the VIP already, nor local
+                    wanted.append(.init(to: address, along: route, source: source))
+                case .success: continue
+                case .failure(let error): failures.append("source \(source) for \(address): \(error)")
+                }
             }
+            for (route, added) in zip(wanted, try s.links.addHostRoutes(wanted)) {
+                switch added {
+                case .success(true): s.pinned.append(route)
+                case .success(false): continue  // a route of the user's own; left alone
+                case .failure(let error): failures.append("source \(route.source) for \(route.destination): \(error)")
+                }
+            }
+        } catch {
+            failures.append("host routes from the VIP: \(error)")
         }
         // One line, however many peers: with the VIP missing, every endpoint fails the same way.
         if let first = failures.first {
-            log("(\(instance)) \(first)\(failures.count > 1 ? " (and \(failures.count - 1) more endpoints)" : "")")
+            log("(\(instance)) \(first)\(failures.count > 1 ? " (and \(failures.count - 1) more)" : "")")
         }
     }
 
     /// IPv4 drops those routes with the VIP; IPv6 keeps them, without a source.
     private func unpinSources(_ s: inout State) {
-        for (destination, route) in s.pinned { _ = try? s.links.deleteHostRoute(to: destination, along: route) }
+        guard !s.pinned.isEmpty else { return }
+        _ = try? s.links.deleteHostRoutes(s.pinned)
         s.pinned = []
     }
 

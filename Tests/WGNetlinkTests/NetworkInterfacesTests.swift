@@ -54,6 +54,48 @@ struct NetworkInterfacesTests {
         }
     }
 
+    @Test("Many lookups and routes at once: one result each, in order, past the 256 a datagram holds")
+    func pipelinedLookupsAndRoutes() throws {
+        try inPrivateNetworkNamespace {
+            var links = try NetworkInterfaces()
+            _ = try uplink(&links, addresses: ["192.0.2.4/24", "192.0.2.2/24", "198.18.0.4/15"])
+            let vip = IPAddress("192.0.2.2")!
+            // 300 on the link, and every 50th unreachable (no default route).
+            let destinations = (0..<300).map { i in IPAddress(i % 50 == 7 ? "203.0.113.\(i % 250)" : "198.18.\(1 + i / 200).\(i % 200 + 1)")! }
+            let lookups = try links.lookUpRoutes(to: destinations)
+            #expect(lookups.count == 300)
+            var routes: [NetworkInterfaces.HostRoute] = []
+            for (destination, result) in zip(destinations, lookups) {
+                switch result {
+                case .success(let route):
+                    #expect(destination.description.hasPrefix("198.18."), "\(destination)")
+                    #expect(route.source == IPAddress("198.18.0.4"))
+                    routes.append(.init(to: destination, along: route, source: vip))
+                case .failure(let error):
+                    #expect(destination.description.hasPrefix("203.0.113."), "\(destination): \(error)")
+                    #expect("\(error)".contains("unreachable"), "\(error)")
+                }
+            }
+            #expect(routes.count == 300 - 6)
+            // One of them exists already, and one asks for a source that is not local.
+            #expect(try links.addHostRoute(to: routes[10].destination, along: routes[10].along, source: vip))
+            routes[20].source = IPAddress("203.0.113.99")!
+            let added = try links.addHostRoutes(routes)
+            for (i, result) in added.enumerated() {
+                switch (i, result) {
+                case (10, .success(let new)): #expect(!new)
+                case (20, .failure): break
+                case (_, .success(let new)): #expect(new, "route \(i)")
+                default: Issue.record("route \(i): \(result)")
+                }
+            }
+            #expect(try links.lookUpRoute(to: routes.last!.destination).source == vip)
+            let deleted = try links.deleteHostRoutes(routes)
+            #expect(deleted.filter { (try? $0.get()) == true }.count == routes.count - 1)  // the foreign-source one was never added
+            #expect(try links.lookUpRoute(to: routes.last!.destination).source == IPAddress("198.18.0.4"))
+        }
+    }
+
     @Test("A source that is not a local address is refused with the kernel's reason")
     func foreignSourceRefused() throws {
         try inPrivateNetworkNamespace {
