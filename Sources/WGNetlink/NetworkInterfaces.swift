@@ -305,7 +305,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         } reply: { _, _ in .success(true) } operation: { operation($0) }
     }
 
-    /// Sends one request per item, many to a datagram (at most 256 at a time), and turns each
+    /// Sends one request per item, many to a datagram, and turns each
     /// reply into a result: `reply(item, data)` for a data message or an acknowledgement (nil);
     /// `absent`'s value where the kernel answers its errno; the kernel's errno otherwise.
     private mutating func pipelined<Item, Value>(_ items: [Item], flags: Int32, type: UInt16, absent: (Errno, Value)? = nil,
@@ -316,7 +316,9 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         results.reserveCapacity(items.count)
         var start = 0
         while start < items.count {
-            let chunk = items[start..<min(start + 256, items.count)]
+            // The kernel answers a whole datagram before we read: 64 replies (about 1 KiB each as
+            // socket buffer) stay well inside the default receive buffer limit (rmem_max, 208 KiB).
+            let chunk = items[start..<min(start + 64, items.count)]
             let first = socket.reserveSequences(chunk.count)
             var bytes: [UInt8] = []
             for (offset, item) in chunk.enumerated() {

@@ -54,7 +54,7 @@ struct NetworkInterfacesTests {
         }
     }
 
-    @Test("Many lookups and routes at once: one result each, in order, past the 256 a datagram holds")
+    @Test("Many lookups and routes at once: one result each, in order, over several datagrams")
     func pipelinedLookupsAndRoutes() throws {
         try inPrivateNetworkNamespace {
             var links = try NetworkInterfaces()
