@@ -305,9 +305,9 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         } reply: { _, _ in .success(true) } operation: { operation($0) }
     }
 
-    /// Sends one request per item, many to a datagram, and turns each
-    /// reply into a result: `reply(item, data)` for a data message or an acknowledgement (nil);
-    /// `absent`'s value where the kernel answers its errno; the kernel's errno otherwise.
+    /// Sends one request per item, many to a datagram, and turns each reply into a result:
+    /// `reply(item, data)` for a data message or an acknowledgement (nil), `absent`'s value where
+    /// the kernel answers its errno, and the kernel's errno otherwise.
     private mutating func pipelined<Item, Value>(_ items: [Item], flags: Int32, type: UInt16, absent: (Errno, Value)? = nil,
                                                  request: (Item) -> (rtmsg, [(UInt16, [UInt8])]),
                                                  reply: (Item, UnsafeRawBufferPointer?) -> Result<Value, WireGuardError>,
