@@ -24,6 +24,17 @@ public struct RouteLookup: Sendable, Hashable {
     public var table: UInt32
 }
 
+/// What besides the destination policy routing rules may match on. WireGuard's own lookups carry
+/// its firewall mark and are UDP from its listen port.
+public struct RouteFlow: Sendable, Hashable {
+    public var mark: UInt32
+    public var udpSourcePort: UInt16?
+    public init(mark: UInt32 = 0, udpSourcePort: UInt16? = nil) {
+        self.mark = mark
+        self.udpSourcePort = udpSourcePort
+    }
+}
+
 /// The rtnetlink calls wg-quick and a VRRP speaker need: list, create and delete links, set them
 /// up or down, set the MTU, add, remove and list addresses, and look up and pin routes. It owns a
 /// `NETLINK_ROUTE` socket.
@@ -42,7 +53,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
     /// rtnetlink route constants (C enums that Swift imports as structs).
     private enum Route {
         static let destination: UInt16 = 1, outputInterface: UInt16 = 4, gateway: UInt16 = 5, preferredSource: UInt16 = 7
-        static let table: UInt16 = 15
+        static let table: UInt16 = 15, mark: UInt16 = 16, ipProtocol: UInt16 = 27, sourcePort: UInt16 = 28
         static let mainTable: UInt8 = 254, scopeLink: UInt8 = 253, scopeUniverse: UInt8 = 0, unicast: UInt8 = 1
         static let protocolKernel: UInt8 = 2, protocolBoot: UInt8 = 3, protocolStatic: UInt8 = 4
         /// RTM_F_LOOKUP_TABLE: a lookup reports the table it matched in.
@@ -210,19 +221,26 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         try run(message, operation: "add route \(destination)", device: name) { _ in }
     }
 
-    /// `ip route get ADDRESS`: the route the kernel uses for `destination`, and the source it picks.
-    public mutating func lookUpRoute(to destination: IPAddress) throws(WireGuardError) -> RouteLookup {
-        try lookUpRoutes(to: [destination])[0].get()
+    /// `ip route get ADDRESS [mark M] [ipproto udp sport P]`: the route the kernel uses for
+    /// `destination`, and the source it picks.
+    public mutating func lookUpRoute(to destination: IPAddress, flow: RouteFlow = RouteFlow()) throws(WireGuardError) -> RouteLookup {
+        try lookUpRoutes(to: [destination], flow: flow)[0].get()
     }
 
-    /// ``lookUpRoute(to:)`` for many addresses, many requests to a datagram: one result each, in order.
-    public mutating func lookUpRoutes(to destinations: [IPAddress]) throws(WireGuardError) -> [Result<RouteLookup, WireGuardError>] {
-        try pipelined(destinations, flags: NLM_F_REQUEST, type: UInt16(RTM_GETROUTE)) { destination in
+    /// ``lookUpRoute(to:flow:)`` for many addresses, many requests to a datagram: one result each, in order.
+    public mutating func lookUpRoutes(to destinations: [IPAddress], flow: RouteFlow = RouteFlow()) throws(WireGuardError) -> [Result<RouteLookup, WireGuardError>] {
+        var extra: [(UInt16, [UInt8])] = []
+        if flow.mark != 0 { extra.append((Route.mark, hostOrder(flow.mark))) }
+        if let port = flow.udpSourcePort {
+            extra.append((Route.ipProtocol, [UInt8(IPPROTO_UDP)]))
+            extra.append((Route.sourcePort, hostOrder(port.bigEndian)))
+        }
+        return try pipelined(destinations, flags: NLM_F_REQUEST, type: UInt16(RTM_GETROUTE)) { destination in
             var header = rtmsg()
             header.rtm_family = UInt8(destination.family.addressFamily)
             header.rtm_dst_len = UInt8(destination.family.bitCount)
             header.rtm_flags = Route.lookupTable
-            return (header, [(Route.destination, destination.bytes)])
+            return (header, [(Route.destination, destination.bytes)] + extra)
         } reply: { destination, reply -> Result<RouteLookup, WireGuardError> in
             guard let reply else { return .failure(.malformedReply("no route in the reply to a route lookup for \(destination)")) }
             guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return .failure(.malformedReply("short route reply")) }

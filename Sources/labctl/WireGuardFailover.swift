@@ -180,7 +180,8 @@ final class WireGuardFailover: Sendable {
         }
         let endpoints = device.peers.compactMap { s.synced[$0.publicKey] }.filter { $0.endpoint != nil }
         let reachable = device.peers.filter { $0.endpoint != nil || s.synced[$0.publicKey]?.endpoint != nil }
-        pinSources(reachable.compactMap { (s.synced[$0.publicKey]?.endpoint ?? $0.endpoint)?.address }, &s)
+        pinSources(reachable.compactMap { (s.synced[$0.publicKey]?.endpoint ?? $0.endpoint)?.address },
+                   flow: RouteFlow(mark: device.firewallMark, udpSourcePort: device.listenPort), &s)
         install(endpoints, &s)
         setLink(&s, up: true)
         // The kernel sends a keepalive when a peer's persistent keepalive goes from 0 to non-zero;
@@ -211,14 +212,16 @@ final class WireGuardFailover: Sendable {
     /// and a NAT in front of one would drop the packet, as it matches no mapping. So each endpoint
     /// the takeover handshakes with gets a host route with the VIP as its source; the clients'
     /// replies then come to the VIP, and WireGuard keeps that as the peer's source.
-    private func pinSources(_ endpoints: [IPAddress], _ s: inout State) {
+    /// The lookups carry WireGuard's mark and port, so that policy routing picks the table its own
+    /// packets will use.
+    private func pinSources(_ endpoints: [IPAddress], flow: RouteFlow, _ s: inout State) {
         var seen = Set<IPAddress>()
         let candidates = endpoints.filter { a in !a.isLinkLocal && s.sources.contains { $0.family == a.family } && seen.insert(a).inserted }
         guard !candidates.isEmpty else { return }
         var failures: [String] = []
         var wanted: [NetworkInterfaces.HostRoute] = []
         do {
-            for (address, lookup) in zip(candidates, try s.links.lookUpRoutes(to: candidates)) {
+            for (address, lookup) in zip(candidates, try s.links.lookUpRoutes(to: candidates, flow: flow)) {
                 let source = s.sources.first { $0.family == address.family }!
                 switch lookup {
                 case .success(let route) where route.source != source && route.source != address:  // not the VIP already, nor local

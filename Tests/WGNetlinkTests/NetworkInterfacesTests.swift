@@ -96,6 +96,29 @@ struct NetworkInterfacesTests {
         }
     }
 
+    @Test("Lookups carry WireGuard's firewall mark and UDP port, so policy rules pick the table its packets use")
+    func policyRoutingByMarkAndPort() throws {
+        try inPrivateNetworkNamespace {
+            var links = try NetworkInterfaces()
+            let index = try uplink(&links, addresses: ["192.0.2.4/24", "192.0.2.2/24"])
+            // ip(8) runs in this thread's namespace: a child takes its parent thread's.
+            for command in ["ip rule add fwmark 0x5 lookup 100", "ip rule add ipproto udp sport 51800 lookup 101",
+                            "ip route add 198.51.100.0/24 via 192.0.2.9 dev up0 table 100",
+                            "ip route add 198.51.100.0/24 via 192.0.2.8 dev up0 table 101"] {
+                try #require(system(command) == 0, "\(command)")
+            }
+            let client = IPAddress("198.51.100.7")!, vip = IPAddress("192.0.2.2")!
+            #expect(throws: WireGuardError.self) { try links.lookUpRoute(to: client) }  // no default route
+            let marked = try links.lookUpRoute(to: client, flow: RouteFlow(mark: 5))
+            #expect(marked == RouteLookup(outputInterface: index, gateway: IPAddress("192.0.2.9"), source: IPAddress("192.0.2.4"), table: 100))
+            let fromPort = try links.lookUpRoute(to: client, flow: RouteFlow(udpSourcePort: 51800))
+            #expect(fromPort.gateway == IPAddress("192.0.2.8") && fromPort.table == 101)
+            #expect(try links.addHostRoute(to: client, along: marked, source: vip))
+            #expect(try links.lookUpRoute(to: client, flow: RouteFlow(mark: 5)).source == vip)
+            #expect(try links.lookUpRoute(to: client, flow: RouteFlow(udpSourcePort: 51800)).source == IPAddress("192.0.2.4"))
+        }
+    }
+
     @Test("A source that is not a local address is refused with the kernel's reason")
     func foreignSourceRefused() throws {
         try inPrivateNetworkNamespace {
