@@ -43,17 +43,22 @@ struct KernelWireGuard: ~Copyable, Sendable {
 
     /// Reads a device with a `WG_CMD_GET_DEVICE` dump, restarting it if the kernel flags it
     /// interrupted (`NLM_F_DUMP_INTR`, because the device changed while it was read).
-    mutating func device(named name: String) throws(WireGuardError) -> Device {
-        for _ in 0..<16 {
+    /// With `peers`, each peer goes there as it arrives, with the device's own fields, instead of
+    /// into the device returned; `peers(nil)` says the dump restarted.
+    mutating func device(named name: String, peers sink: @escaping ((Device, Peer)?) -> Void = { _ in },
+                         streaming: Bool = false) throws(WireGuardError) -> Device {
+        for attempt in 0..<16 {
+            if attempt > 0 && streaming { sink(nil) }
             let message = NetlinkMessageBuilder(type: familyID, flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP,
                                                 sequence: socket.nextSequence(), capacity: 256)
             message.putHeader(genlmsghdr(cmd: WGAttribute.getDevice, version: UInt8(WG_GENL_VERSION), reserved: 0))
             message.put(WGAttribute.Device.ifname, string: name)
-            let decoder = Box(WireGuardDumpDecoder())
+            let decoder = Box(streaming ? WireGuardDumpDecoder { sink(($0, $1)) } : WireGuardDumpDecoder())
             do {
                 try socket.transact(message) { reply in
                     try decoder.value.add(attributes: netlinkPayload(reply, after: genlmsghdr.self))
                 }
+                decoder.value.finish()
                 var device = decoder.value.device
                 if device.name.isEmpty { device.name = name }
                 return device

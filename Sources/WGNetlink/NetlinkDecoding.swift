@@ -106,9 +106,22 @@ enum WGAttribute {
 ///
 /// A big device spans several messages and a peer may continue in the next one; peers are
 /// merged by public key, so the split points do not matter.
+///
+/// With `onPeer`, each finished peer goes there as the dump arrives, with the device (whose
+/// fields come in the first message), and `device.peers` holds only the peer still open. The
+/// kernel continues a split peer first thing in the next message, and restarts an interrupted
+/// dump (`NLM_F_DUMP_INTR`), so within one dump that is the only merge there is to do.
 struct WireGuardDumpDecoder {
     private(set) var device = Device(name: "")
     private var peerIndex = PeerIndex()
+    private let onPeer: ((Device, Peer) -> Void)?
+
+    init(onPeer: ((Device, Peer) -> Void)? = nil) { self.onPeer = onPeer }
+
+    /// At the end of the dump: hands over the peer still open.
+    mutating func finish() {
+        if let onPeer, let last = device.peers.popLast() { onPeer(device, last) }
+    }
 
     /// Adds one message's payload: the bytes after the generic netlink header.
     mutating func add(attributes payload: UnsafeRawBufferPointer) throws(NetlinkDecodeError) {
@@ -149,6 +162,11 @@ struct WireGuardDumpDecoder {
         }
         if let last = device.peers.indices.last, device.peers[last].publicKey == key {
             try Self.fill(&device.peers[last], from: attributes)
+        } else if let onPeer {
+            if let done = device.peers.popLast() { onPeer(device, done) }
+            var peer = Peer(publicKey: key)
+            try Self.fill(&peer, from: attributes)
+            device.peers.append(peer)
         } else if let existing = peerIndex.position(of: key, in: device.peers) {
             try Self.fill(&device.peers[existing], from: attributes)
         } else {

@@ -7,7 +7,7 @@ public enum ShowFormat {
     /// `wg show IFACE FIELD`; with `prefixInterface` (for `all`), each line starts with the name and a tab.
     /// Nil for an unknown field.
     public static func field(_ field: String, of device: Device, prefixInterface: Bool = false,
-                             scopeName: (UInt32) -> String? = { String($0) }) -> String? {
+                             scopeName: @escaping (UInt32) -> String? = { String($0) }) -> String? {
         guard fields.contains(field) else { return nil }
         let prefix = prefixInterface ? device.name + "\t" : ""
         func maybe(_ key: Key?) -> String { key?.base64 ?? "(none)" }
@@ -42,21 +42,46 @@ public enum ShowFormat {
     /// `wg show IFACE dump` as bytes, for writing straight out: tens of thousands of lines
     /// need no String on the way.
     public static func dump(_ device: Device, prefixInterface: Bool = false,
-                            scopeName: (UInt32) -> String? = { String($0) }) -> [UInt8] {
-        let prefix = prefixInterface ? device.name + "\t" : ""
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(64 + device.peers.count * 160)
-        let prefixBytes = Array(prefix.utf8)
-        func add(_ s: String) { bytes.append(contentsOf: s.utf8) }
-        func tab() { bytes.append(0x09) }
-        func key(_ key: Key?) {
+                            scopeName: @escaping (UInt32) -> String? = { String($0) }) -> [UInt8] {
+        var writer = DumpWriter(prefixInterface: prefixInterface, scopeName: scopeName, expectedPeers: device.peers.count)
+        for p in device.peers { writer.add(p, of: device) }
+        return writer.finish(device)
+    }
+
+    /// The `dump` text a peer at a time: the interface's line comes before the first peer's.
+    public struct DumpWriter {
+        private var bytes: [UInt8] = []
+        private var startedFor = false
+        private let prefixInterface: Bool
+        private let scopeName: (UInt32) -> String?
+
+        public init(prefixInterface: Bool = false, scopeName: @escaping (UInt32) -> String? = { String($0) }, expectedPeers: Int = 0) {
+            self.prefixInterface = prefixInterface
+            self.scopeName = scopeName
+            bytes.reserveCapacity(64 + expectedPeers * 160)
+        }
+
+        private mutating func add(_ s: String) { bytes.append(contentsOf: s.utf8) }
+        private mutating func tab() { bytes.append(0x09) }
+        private mutating func key(_ key: Key?) {
             if let key { key.appendBase64(to: &bytes) } else { add("(none)") }
         }
-        bytes += prefixBytes; key(device.privateKey); tab(); key(device.publicKey); tab()
-        appendDecimal(UInt64(device.listenPort), to: &bytes); tab()
-        add(device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)); bytes.append(0x0A)
-        for p in device.peers {
-            bytes += prefixBytes; key(p.publicKey); tab(); key(p.presharedKey); tab()
+        private mutating func prefix(_ device: Device) {
+            if prefixInterface { add(device.name); tab() }
+        }
+
+        private mutating func start(_ device: Device) {
+            guard !startedFor else { return }
+            startedFor = true
+            prefix(device); key(device.privateKey); tab(); key(device.publicKey); tab()
+            appendDecimal(UInt64(device.listenPort), to: &bytes); tab()
+            add(device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)); bytes.append(0x0A)
+        }
+
+        /// One peer's line, after the interface's if that is not out yet.
+        public mutating func add(_ p: Peer, of device: Device) {
+            start(device)
+            prefix(device); key(p.publicKey); tab(); key(p.presharedKey); tab()
             if let e = p.endpoint { e.appendFormatted(to: &bytes, scopeName: scopeName) } else { add("(none)") }
             tab()
             if p.allowedIPs.isEmpty { add("(none)") }
@@ -72,7 +97,12 @@ public enum ShowFormat {
             if p.persistentKeepalive == 0 { add("off") } else { appendDecimal(UInt64(p.persistentKeepalive), to: &bytes) }
             bytes.append(0x0A)
         }
-        return bytes
+
+        /// The text, with the interface's line even when it has no peers.
+        public mutating func finish(_ device: Device) -> [UInt8] {
+            start(device)
+            return bytes
+        }
     }
 
     /// `wg show IFACE` for a person: private and preshared keys hidden, peers by latest handshake.

@@ -59,6 +59,12 @@ extension WG {
             throw LabError("unknown field '\(field)'; one of \(ShowFormat.fields.joined(separator: ", "))")
         }
         let names = interface == "all" ? try client.deviceNames() : [interface]
+        if field == "dump" && !json {  // formatted as the kernel's dump arrives
+            for name in names {
+                try WGSupport.write(bytes: try client.dump(named: name, prefixInterface: interface == "all", scopeName: WGSupport.scopeName))
+            }
+            return
+        }
         var devices: [WGNetlink.Device] = []
         for name in names { devices.append(try client.device(named: name)) }
         if json {
@@ -67,11 +73,7 @@ extension WG {
         }
         if let field {
             for device in devices {
-                if field == "dump" {
-                    try WGSupport.write(bytes: ShowFormat.dump(device, prefixInterface: interface == "all", scopeName: WGSupport.scopeName))
-                } else {
-                    WGSupport.write(ShowFormat.field(field, of: device, prefixInterface: interface == "all", scopeName: WGSupport.scopeName)!)
-                }
+                WGSupport.write(ShowFormat.field(field, of: device, prefixInterface: interface == "all", scopeName: WGSupport.scopeName)!)
             }
         } else {
             let now = Int64(time(nil))

@@ -72,6 +72,39 @@ struct NetlinkMessageTests {
         #expect(peers[1].allowedIPs.count == 1)
     }
 
+    /// `show dump` from the kernel formats each peer as the dump arrives: a split peer is one
+    /// line, and the text is the same as from the whole device.
+    @Test func streamedDumpMatchesTheWholeDevice() throws {
+        let many = (0..<700).map { AllowedIP("10.\($0 >> 8).\($0 & 255).0/24")! }
+        func peer(_ n: Int) -> PeerConfig {
+            let endpoint: Endpoint? = n % 3 == 0 ? Endpoint(address: IPAddress("192.0.2.\(n)")!, port: 1000) : nil
+            let allowed: [AllowedIP] = n == 7 || n == 40 ? many : [AllowedIP("10.9.0.\(n)/32")!]
+            return PeerConfig(publicKey: Self.key(UInt8(n)), endpoint: endpoint, allowedIPs: allowed)
+        }
+        let config = DeviceConfig(privateKey: .set(Self.key(9)), listenPort: 51820, peers: (1...40).map(peer))
+        let parts = try messages(for: config, capacity: 2048)
+        var whole = WireGuardDumpDecoder()
+        let streamed = Box(ShowFormat.DumpWriter(prefixInterface: true))
+        var peerCount = 0
+        var streaming = WireGuardDumpDecoder { device, peer in streamed.value.add(peer, of: device); peerCount += 1 }
+        for part in parts {
+            try part.withUnsafeBytes { raw in
+                try whole.add(attributes: raw)
+                try streaming.add(attributes: raw)
+            }
+        }
+        streaming.finish()
+        #expect(parts.count > 10)
+        #expect(peerCount == 40)
+        #expect(streaming.device.peers.isEmpty)
+        let expected = ShowFormat.dump(whole.device, prefixInterface: true)
+        #expect(streamed.value.finish(streaming.device) == expected)
+        #expect(String(decoding: expected, as: UTF8.self).split(separator: "\n").count == 41)
+        // No peers: the interface's line alone.
+        var empty = ShowFormat.DumpWriter()
+        #expect(String(decoding: empty.finish(Device(name: "wg0", listenPort: 51820)), as: UTF8.self) == "(none)\t(none)\t51820\toff\n")
+    }
+
     @Test func portIsBigEndianAndScopeHostEndian() throws {
         let bytes = KernelWireGuard.sockaddr(Endpoint(address: IPAddress("fe80::1")!, port: 0x1234, scopeID: 0x0102_0304)) { Array($0) }
         #expect(bytes[2] == 0x12 && bytes[3] == 0x34)
