@@ -49,16 +49,21 @@ public enum ShowFormat {
     }
 
     /// The `dump` text a peer at a time: the interface's line comes before the first peer's.
+    /// Without a peer count to size it for, the text goes into 64 KiB pieces, so that a growing
+    /// buffer is never copied.
     public struct DumpWriter {
         private var bytes: [UInt8] = []
-        private var startedFor = false
+        private var pieces: [[UInt8]] = []
+        private let pieceSize: Int
+        private var started = false
         private let prefixInterface: Bool
         private let scopeName: (UInt32) -> String?
 
-        public init(prefixInterface: Bool = false, scopeName: @escaping (UInt32) -> String? = { String($0) }, expectedPeers: Int = 0) {
+        public init(prefixInterface: Bool = false, scopeName: @escaping (UInt32) -> String? = { String($0) }, expectedPeers: Int? = nil) {
             self.prefixInterface = prefixInterface
             self.scopeName = scopeName
-            bytes.reserveCapacity(64 + expectedPeers * 160)
+            pieceSize = expectedPeers == nil ? 65536 : .max
+            bytes.reserveCapacity(expectedPeers.map { 64 + $0 * 160 } ?? pieceSize)
         }
 
         private mutating func add(_ s: String) { bytes.append(contentsOf: s.utf8) }
@@ -71,8 +76,8 @@ public enum ShowFormat {
         }
 
         private mutating func start(_ device: Device) {
-            guard !startedFor else { return }
-            startedFor = true
+            guard !started else { return }
+            started = true
             prefix(device); key(device.privateKey); tab(); key(device.publicKey); tab()
             appendDecimal(UInt64(device.listenPort), to: &bytes); tab()
             add(device.firewallMark == 0 ? "off" : "0x" + String(device.firewallMark, radix: 16)); bytes.append(0x0A)
@@ -96,12 +101,23 @@ public enum ShowFormat {
             tab(); appendDecimal(p.transmittedBytes, to: &bytes); tab()
             if p.persistentKeepalive == 0 { add("off") } else { appendDecimal(UInt64(p.persistentKeepalive), to: &bytes) }
             bytes.append(0x0A)
+            if bytes.count > pieceSize - 4096 {
+                pieces.append(bytes)
+                bytes = []
+                bytes.reserveCapacity(pieceSize)
+            }
         }
 
-        /// The text, with the interface's line even when it has no peers.
-        public mutating func finish(_ device: Device) -> [UInt8] {
+        /// The text in pieces to write one after the other, with the interface's line even when
+        /// it has no peers.
+        public mutating func finishInPieces(_ device: Device) -> [[UInt8]] {
             start(device)
-            return bytes
+            return pieces + [bytes]
+        }
+
+        /// The text.
+        public mutating func finish(_ device: Device) -> [UInt8] {
+            Array(finishInPieces(device).joined())
         }
     }
 

@@ -36,20 +36,21 @@ public struct WireGuardClient: ~Copyable, Sendable {
         try device(named: name, through: try backend(for: name))
     }
 
-    /// `wg show NAME dump`, as ``ShowFormat/dump(_:prefixInterface:scopeName:)`` prints it. From
-    /// the kernel each peer is formatted as the dump arrives, and none is kept.
+    /// `wg show NAME dump`, as ``ShowFormat/dump(_:prefixInterface:scopeName:)`` prints it, in
+    /// pieces to write one after the other. From the kernel each peer is formatted as the dump
+    /// arrives, and none is kept.
     public mutating func dump(named name: String, prefixInterface: Bool = false,
-                              scopeName: @escaping (UInt32) -> String? = { String($0) }) throws(WireGuardError) -> [UInt8] {
+                              scopeName: @escaping (UInt32) -> String? = { String($0) }) throws(WireGuardError) -> [[UInt8]] {
         let backend = try backend(for: name)
         guard backend == .kernel else {
-            return ShowFormat.dump(try device(named: name, through: backend), prefixInterface: prefixInterface, scopeName: scopeName)
+            return [ShowFormat.dump(try device(named: name, through: backend), prefixInterface: prefixInterface, scopeName: scopeName)]
         }
         let fresh = { ShowFormat.DumpWriter(prefixInterface: prefixInterface, scopeName: scopeName) }
         let writer = Box(fresh())
         let device = try kernel!.device(named: name, peers: { got in
             if let (device, peer) = got { writer.value.add(peer, of: device) } else { writer.value = fresh() }
         }, streaming: true)
-        return writer.value.finish(device)
+        return writer.value.finishInPieces(device)
     }
 
     private mutating func device(named name: String, through backend: Backend) throws(WireGuardError) -> Device {

@@ -61,7 +61,9 @@ extension WG {
         let names = interface == "all" ? try client.deviceNames() : [interface]
         if field == "dump" && !json {  // formatted as the kernel's dump arrives
             for name in names {
-                try WGSupport.write(bytes: try client.dump(named: name, prefixInterface: interface == "all", scopeName: WGSupport.scopeName))
+                for piece in try client.dump(named: name, prefixInterface: interface == "all", scopeName: WGSupport.scopeName) {
+                    try WGSupport.write(bytes: piece)
+                }
             }
             return
         }
