@@ -34,6 +34,16 @@ struct NetlinkAttribute {
         return (secret ? Key(secretBytes: payload) : Key(bytes: payload))!
     }
 
+    /// A key, or nil for the kernel's all-zero "none" (checked before a secret is copied anywhere).
+    func keyUnlessZero(secret: Bool = false) throws(NetlinkDecodeError) -> Key? {
+        guard payload.count == Key.byteCount else { throw NetlinkDecodeError("key attribute \(type) has \(payload.count) bytes") }
+        if payload.loadUnaligned(as: UInt64.self) | payload.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            | payload.loadUnaligned(fromByteOffset: 16, as: UInt64.self) | payload.loadUnaligned(fromByteOffset: 24, as: UInt64.self) == 0 {
+            return nil
+        }
+        return (secret ? Key(secretBytes: payload) : Key(bytes: payload))!
+    }
+
     var nested: NetlinkAttributes { NetlinkAttributes(payload) }
 }
 
@@ -129,12 +139,8 @@ struct WireGuardDumpDecoder {
             switch attribute.type {
             case WGAttribute.Device.ifindex: device.interfaceIndex = try attribute.u32()
             case WGAttribute.Device.ifname: device.name = attribute.string
-            case WGAttribute.Device.privateKey:
-                let key = try attribute.key(secret: true)
-                device.privateKey = key.isZero ? nil : key
-            case WGAttribute.Device.publicKey:
-                let key = try attribute.key()
-                device.publicKey = key.isZero ? nil : key
+            case WGAttribute.Device.privateKey: device.privateKey = try attribute.keyUnlessZero(secret: true)
+            case WGAttribute.Device.publicKey: device.publicKey = try attribute.keyUnlessZero()
             case WGAttribute.Device.listenPort: device.listenPort = try attribute.u16()
             case WGAttribute.Device.fwmark: device.firewallMark = try attribute.u32()
             case WGAttribute.Device.peers:
@@ -163,8 +169,13 @@ struct WireGuardDumpDecoder {
         if let last = device.peers.indices.last, device.peers[last].publicKey == key {
             try Self.fill(&device.peers[last], from: attributes)
         } else if let onPeer {
-            if let done = device.peers.popLast() { onPeer(device, done) }
+            // The finished peer's storage is reused for the next one, allowed IPs' buffer included.
             var peer = Peer(publicKey: key)
+            if var done = device.peers.popLast() {
+                onPeer(device, done)
+                swap(&peer.allowedIPs, &done.allowedIPs)
+                peer.allowedIPs.removeAll(keepingCapacity: true)
+            }
             try Self.fill(&peer, from: attributes)
             device.peers.append(peer)
         } else if let existing = peerIndex.position(of: key, in: device.peers) {
@@ -180,9 +191,7 @@ struct WireGuardDumpDecoder {
     private static func fill(_ peer: inout Peer, from attributes: NetlinkAttributes) throws(NetlinkDecodeError) {
         try attributes.forEach { attribute throws(NetlinkDecodeError) in
             switch attribute.type {
-            case WGAttribute.Peer.presharedKey:
-                let psk = try attribute.key(secret: true)
-                peer.presharedKey = psk.isZero ? nil : psk
+            case WGAttribute.Peer.presharedKey: peer.presharedKey = try attribute.keyUnlessZero(secret: true)
             case WGAttribute.Peer.endpoint: peer.endpoint = try Self.endpoint(attribute.payload)
             case WGAttribute.Peer.keepalive: peer.persistentKeepalive = try attribute.u16()
             case WGAttribute.Peer.lastHandshake:
