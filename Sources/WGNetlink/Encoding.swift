@@ -37,36 +37,42 @@ enum Base64 {
         }
     }
 
-    static func value(_ c: UInt8) -> UInt32? {
-        switch c {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): return UInt32(c - UInt8(ascii: "A"))
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): return UInt32(c - UInt8(ascii: "a") + 26)
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(c - UInt8(ascii: "0") + 52)
-        case UInt8(ascii: "+"): return 62
-        case UInt8(ascii: "/"): return 63
-        default: return nil
-        }
+    /// A character's six bits, or -1 if it is not in the alphabet. Without branches: the time
+    /// does not depend on the character (keys are secrets), and random text mispredicts none.
+    @inline(__always)
+    static func sextet(_ byte: UInt8) -> Int32 {
+        let c = Int32(byte)
+        // All ones when lo <= c <= hi (both differences negative), else zero.
+        @inline(__always) func within(_ lo: Int32, _ hi: Int32) -> Int32 { ((lo - 1 - c) & (c - hi - 1)) >> 8 }
+        return -1
+            + (within(0x41, 0x5A) & (c - 0x41 + 1))   // A-Z: 0...25
+            + (within(0x61, 0x7A) & (c - 0x61 + 27))  // a-z: 26...51
+            + (within(0x30, 0x39) & (c - 0x30 + 53))  // 0-9: 52...61
+            + (within(0x2B, 0x2B) & 63)               // +: 62
+            + (within(0x2F, 0x2F) & 64)               // /: 63
     }
 
     /// Decodes exactly 44 characters into the 32 bytes of `out`, in place; false if they are
     /// not a key in wg's strict form.
     static func decodeKey(utf8 chars: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableRawBufferPointer) -> Bool {
         guard chars.count == 44, chars[43] == UInt8(ascii: "="), out.count == 32 else { return false }
+        var invalid: Int32 = 0
         var i = 0, o = 0
         while i < 40 {
-            guard let a = value(chars[i]), let b = value(chars[i + 1]),
-                  let c = value(chars[i + 2]), let d = value(chars[i + 3]) else { return false }
+            let a = sextet(chars[i]), b = sextet(chars[i + 1]), c = sextet(chars[i + 2]), d = sextet(chars[i + 3])
+            invalid |= a | b | c | d
             let v = a << 18 | b << 12 | c << 6 | d
-            out[o] = UInt8(v >> 16); out[o + 1] = UInt8(v >> 8 & 0xff); out[o + 2] = UInt8(v & 0xff)
+            out[o] = UInt8(truncatingIfNeeded: v >> 16); out[o + 1] = UInt8(truncatingIfNeeded: v >> 8); out[o + 2] = UInt8(truncatingIfNeeded: v)
             i += 4
             o += 3
         }
-        guard let a = value(chars[40]), let b = value(chars[41]), let c = value(chars[42]) else { return false }
+        let a = sextet(chars[40]), b = sextet(chars[41]), c = sextet(chars[42])
+        invalid |= a | b | c
         // The last character carries 2 unused bits, which must be zero.
-        guard c & 3 == 0 else { return false }
+        invalid |= -(c & 3)
         let v = a << 18 | b << 12 | c << 6
-        out[30] = UInt8(v >> 16); out[31] = UInt8(v >> 8 & 0xff)
-        return true
+        out[30] = UInt8(truncatingIfNeeded: v >> 16); out[31] = UInt8(truncatingIfNeeded: v >> 8)
+        return invalid >= 0
     }
 }
 

@@ -8,6 +8,14 @@ private let peerPrivate = "OIbpWVIVVBOtWfwkmXkFRN7Q/jBdfYtsGt7j97aHx1Q="
 private let peerPublic = "3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg="
 
 struct KeyTests {
+    @Test("Every byte decodes to its place in the base64 alphabet, or to -1")
+    func base64SextetsOfEveryByte() {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        for byte in 0...255 {
+            #expect(Base64.sextet(UInt8(byte)) == alphabet.firstIndex(of: UInt8(byte)).map(Int32.init) ?? -1, "byte \(byte)")
+        }
+    }
+
     @Test func base64RoundTrip() throws {
         let key = try #require(Key(base64: serverPublic))
         #expect(key.base64 == serverPublic)
