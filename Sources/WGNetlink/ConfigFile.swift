@@ -96,7 +96,7 @@ public struct ConfigFile: Sendable, Hashable {
         // Bytes, not Characters, and no allocation per line for the keys a big file repeats:
         // a file of 50,000 peers must parse about as fast as wg parses it.
         let all = Array(text.utf8)
-        var compactBytes: [UInt8] = []  // the current line without whitespace, reused
+        var scratch: [UInt8] = []  // holds the current line without whitespace; reused
         var lineNumber = 0
         var lineStart = 0
         while lineStart <= all.count {
@@ -106,9 +106,14 @@ public struct ConfigFile: Sendable, Hashable {
             lineNumber += 1
             let uncommentedBytes = rawLine.prefix { $0 != 0x23 }
             // wg drops every whitespace character; wg-quick's commands keep their inner spaces.
-            compactBytes.removeAll(keepingCapacity: true)
-            for b in uncommentedBytes where !(b == 0x20 || (b >= 0x09 && b <= 0x0D)) { compactBytes.append(b) }
-            if compactBytes.isEmpty { continue }
+            if scratch.count < uncommentedBytes.count { scratch = [UInt8](repeating: 0, count: uncommentedBytes.count * 2) }
+            let compactCount = scratch.withUnsafeMutableBufferPointer { out in
+                var n = 0
+                for b in uncommentedBytes where !(b == 0x20 || (b >= 0x09 && b <= 0x0D)) { out[n] = b; n += 1 }
+                return n
+            }
+            if compactCount == 0 { continue }
+            let compactBytes = scratch[..<compactCount]
             // Strings are made only for what is used: the key (lowercased ASCII) where it is
             // not one of the common ones, the value, and the original line when there is an error.
             func fail(_ reason: String) -> ConfigError {
