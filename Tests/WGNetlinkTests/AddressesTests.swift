@@ -69,7 +69,8 @@ struct AddressesTests {
         // glibc names only link-local scopes; a global address shows the number.
         #expect(Endpoint(address: IPAddress("2001:db8::1")!, port: 1, scopeID: 3).formatted(scopeName: { _ in "eth0" }) == "[2001:db8::1%3]:1")
         #expect(Endpoint("192.0.2.1:65535")?.description == "192.0.2.1:65535")
-        for bad in ["192.0.2.1", "192.0.2.1:65536", "[fe80::1:51820", "fe80::1:51820", "[fe80::1%nope]:1", "[192.0.2.1]:1", ":1"] {
+        for bad in ["192.0.2.1", "192.0.2.1:65536", "[fe80::1:51820", "fe80::1:51820", "[fe80::1%nope]:1", "[192.0.2.1]:1", ":1",
+                    "192.0.2.1:", "192.0.2.1:+1", "192.0.2.1:123456", "[]:1", "[:1", "[fe80::1%]:1", "192.0.2.1:1 "] {
             #expect(Endpoint(bad, scopeIndex: { _ in nil }) == nil, "\(bad)")
         }
     }
