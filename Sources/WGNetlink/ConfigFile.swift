@@ -96,6 +96,8 @@ public struct ConfigFile: Sendable, Hashable {
         // Bytes, not Characters, and no allocation per line for the keys a big file repeats:
         // a file of 50,000 peers must parse about as fast as wg parses it.
         let all = Array(text.utf8)
+        // Room for every peer at once: each "[Peer]" has a "[", and few other lines do.
+        config.peers.reserveCapacity(all.withUnsafeBufferPointer { $0.reduce(0) { $0 + ($1 == 0x5B ? 1 : 0) } })
         var scratch: [UInt8] = []  // holds the current line without whitespace; reused
         var lineNumber = 0
         var lineStart = 0

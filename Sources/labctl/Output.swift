@@ -45,6 +45,8 @@ enum FileBytes {
         guard let file = fopen(path, "r") else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
         defer { fclose(file) }
         var bytes: [UInt8] = []
+        var info = stat()
+        if fstat(fileno(file), &info) == 0, info.st_size > 0 { bytes.reserveCapacity(min(Int(info.st_size), limit) + 1) }  // no regrowth
         var buffer = [UInt8](repeating: 0, count: 65536)
         while bytes.count < limit {
             let n = fread(&buffer, 1, buffer.count, file)
