@@ -55,7 +55,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         static let destination: UInt16 = 1, outputInterface: UInt16 = 4, gateway: UInt16 = 5, preferredSource: UInt16 = 7
         static let table: UInt16 = 15, mark: UInt16 = 16, ipProtocol: UInt16 = 27, sourcePort: UInt16 = 28
         static let mainTable: UInt8 = 254, scopeLink: UInt8 = 253, scopeUniverse: UInt8 = 0, unicast: UInt8 = 1
-        static let protocolKernel: UInt8 = 2, protocolBoot: UInt8 = 3, protocolStatic: UInt8 = 4
+        static let protocolKernel: UInt8 = 2, protocolBoot: UInt8 = 3
         /// RTM_F_LOOKUP_TABLE: a lookup reports the table it matched in.
         static let lookupTable: UInt32 = 0x1000
     }
@@ -276,7 +276,12 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         }
     }
 
-    /// `ip route add ADDRESS/32 [via GATEWAY] dev OIF src SOURCE table T proto static` (/128 for
+    /// The routing protocol number host routes are added with, so that they can be told from
+    /// everyone else's (`ip route show proto 76`) and found again after a crash. No routing
+    /// daemon in linux/rtnetlink.h uses it.
+    public static let hostRouteProtocol: UInt8 = 76
+
+    /// `ip route add ADDRESS/32 [via GATEWAY] dev OIF src SOURCE table T proto 76` (/128 for
     /// IPv6): a host route along `route` whose packets leave from `source`, a local address.
     /// False when a route to that host exists in the table already; it is left as it is.
     @discardableResult
@@ -303,6 +308,40 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         }
     }
 
+    /// The host routes ``addHostRoute(to:along:source:)`` added that are still there, in every
+    /// table: after a crash, what is left to delete. (IPv6 keeps them when their source goes.)
+    public mutating func hostRoutesLeftBehind() throws(WireGuardError) -> [HostRoute] {
+        var found: [HostRoute] = []
+        for family in [AF_INET, AF_INET6] {
+            let message = NetlinkMessageBuilder(type: UInt16(RTM_GETROUTE), flags: NLM_F_REQUEST | NLM_F_DUMP,
+                                                sequence: socket.nextSequence(), capacity: 256)
+            var header = rtmsg()
+            header.rtm_family = UInt8(family)
+            message.putHeader(header)
+            let box = Box<[HostRoute]>([])
+            try run(message, operation: "list routes", device: "") { reply in
+                guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return }
+                let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: rtmsg.self)
+                guard info.rtm_protocol == Self.hostRouteProtocol, info.rtm_dst_len == (family == AF_INET ? 32 : 128) else { return }
+                var route = RouteLookup(outputInterface: 0, gateway: nil, source: nil, table: UInt32(info.rtm_table))
+                var destination: IPAddress?
+                for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
+                    switch a.type {
+                    case Route.destination: destination = IPAddress(bytes: a.payload)
+                    case Route.table: route.table = try a.u32()
+                    case Route.outputInterface: route.outputInterface = try a.u32()
+                    case Route.gateway: route.gateway = IPAddress(bytes: a.payload)
+                    case Route.preferredSource: route.source = IPAddress(bytes: a.payload)
+                    default: continue
+                    }
+                }
+                if let destination { box.value.append(HostRoute(to: destination, along: route, source: route.source ?? destination)) }
+            }
+            found += box.value
+        }
+        return found
+    }
+
     /// Adds or deletes host routes; false for a route where the kernel answers `absent`.
     private mutating func changeHostRoutes(_ routes: [HostRoute], type: UInt16, flags: Int32, absent: Errno,
                                            operation: (HostRoute) -> String) throws(WireGuardError) -> [Result<Bool, WireGuardError>] {
@@ -312,7 +351,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
             header.rtm_family = UInt8(r.destination.family.addressFamily)
             header.rtm_dst_len = UInt8(r.destination.family.bitCount)
             header.rtm_table = r.along.table < 256 ? UInt8(r.along.table) : 252  // RT_TABLE_COMPAT: see RTA_TABLE
-            header.rtm_protocol = Route.protocolStatic
+            header.rtm_protocol = Self.hostRouteProtocol
             header.rtm_scope = r.along.gateway == nil ? Route.scopeLink : Route.scopeUniverse
             header.rtm_type = Route.unicast
             var attributes: [(UInt16, [UInt8])] = [(Route.destination, r.destination.bytes), (Route.table, hostOrder(r.along.table)),

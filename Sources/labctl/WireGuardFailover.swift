@@ -92,6 +92,11 @@ final class WireGuardFailover: Sendable {
         } else {
             log("(\(cfg.name)) WireGuard interface \(binding.interface) does not exist yet")
         }
+        // Pinned host routes a killed run left (IPv4 loses them with the VIP; IPv6 keeps them).
+        if let leftovers = try? links.hostRoutesLeftBehind(), !leftovers.isEmpty {
+            let removed = ((try? links.deleteHostRoutes(leftovers)) ?? []).filter { (try? $0.get()) == true }.count
+            log("(\(cfg.name)) removed \(removed) host route\(removed == 1 ? "" : "s") an earlier run left behind")
+        }
         var sources: [IPAddress] = []
         for v in cfg.virtualAddresses {
             if let a = IPAddress(bytes: v.address.bytes), !a.isLinkLocal, !sources.contains(where: { $0.family == a.family }) { sources.append(a) }

@@ -119,6 +119,28 @@ struct NetworkInterfacesTests {
         }
     }
 
+    @Test("Host routes left behind are found by their protocol, in any table, and nobody else's are")
+    func hostRoutesLeftBehind() throws {
+        try inPrivateNetworkNamespace {
+            var links = try NetworkInterfaces()
+            let index = try uplink(&links, addresses: ["192.0.2.4/24", "192.0.2.2/24", "2001:db8:1::2/64", "2001:db8:1::4/64"], noDAD: true)
+            try #require(system("ip route add 192.0.2.50/32 dev up0 proto static") == 0)  // the user's own
+            let vip4 = IPAddress("192.0.2.2")!, vip6 = IPAddress("2001:db8:1::2")!
+            let pinned: [NetworkInterfaces.HostRoute] = [
+                .init(to: IPAddress("192.0.2.101")!, along: try links.lookUpRoute(to: IPAddress("192.0.2.101")!), source: vip4),
+                .init(to: IPAddress("198.51.100.7")!, along: RouteLookup(outputInterface: index, gateway: IPAddress("192.0.2.1"), source: nil, table: 100), source: vip4),
+                .init(to: IPAddress("2001:db8:1::101")!, along: try links.lookUpRoute(to: IPAddress("2001:db8:1::101")!), source: vip6),
+            ]
+            #expect(try links.addHostRoutes(pinned).allSatisfy { (try? $0.get()) == true })
+            let left = try links.hostRoutesLeftBehind()
+            #expect(Set(left.map(\.destination)) == Set(pinned.map(\.destination)))
+            #expect(left.first { $0.destination == IPAddress("198.51.100.7") }?.along.table == 100)
+            #expect(try links.deleteHostRoutes(left).allSatisfy { (try? $0.get()) == true })
+            #expect(try links.hostRoutesLeftBehind().isEmpty)
+            #expect(system("ip route show 192.0.2.50/32 | grep -q up0") == 0)
+        }
+    }
+
     @Test("A source that is not a local address is refused with the kernel's reason")
     func foreignSourceRefused() throws {
         try inPrivateNetworkNamespace {

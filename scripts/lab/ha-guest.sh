@@ -213,7 +213,7 @@ master_state() {
     done
     # The host routes that make the takeover's handshakes leave from the VIP (labctl, IPv4).
     for s in A B; do
-        event "$s" "host routes: $(inns $s $IP route show proto static 2>/dev/null | tr -s ' ' | sed 's/ $//' | tr '\n' ';')"
+        event "$s" "host routes: $(inns $s $IP route show proto 76 2>/dev/null | tr -s ' ' | sed 's/ $//' | tr '\n' ';')"
     done
     # Where a client on the segment sends now: the VIP, unless a server's handshake came from
     # another of its addresses and WireGuard roamed there.
