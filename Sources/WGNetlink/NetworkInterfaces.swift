@@ -173,30 +173,49 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
     /// itself for an address: what `wg-quick up` added for the peers' allowed IPs.
     public mutating func routes(ofLink name: String) throws(WireGuardError) -> [AllowedIP] {
         let index = try Self.index(of: name)
-        var found: [AllowedIP] = []
+        return try dumpRoutes(device: name).compactMap { r in
+            guard r.header.rtm_type == Route.unicast, r.header.rtm_protocol != Route.protocolKernel,
+                  r.route.table == UInt32(Route.mainTable), r.route.outputInterface == index else { return nil }
+            let zero = IPAddress(bytes: [UInt8](repeating: 0, count: r.header.rtm_family == UInt8(AF_INET) ? 4 : 16))!
+            return AllowedIP(address: r.destination ?? zero, prefixLength: Int(r.header.rtm_dst_len))
+        }
+    }
+
+    /// A route as rtnetlink reports it: the header, and the attributes these calls use.
+    private struct RouteMessage {
+        var header: rtmsg
+        var destination: IPAddress?
+        var route: RouteLookup
+
+        init?(_ reply: UnsafeRawBufferPointer) throws(NetlinkDecodeError) {
+            guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return nil }
+            header = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: rtmsg.self)
+            route = RouteLookup(outputInterface: 0, gateway: nil, source: nil, table: UInt32(header.rtm_table))
+            for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
+                switch a.type {
+                case Route.destination: destination = IPAddress(bytes: a.payload)
+                case Route.table: route.table = try a.u32()
+                case Route.outputInterface: route.outputInterface = try a.u32()
+                case Route.gateway: route.gateway = IPAddress(bytes: a.payload)
+                case Route.preferredSource: route.source = IPAddress(bytes: a.payload)
+                default: continue
+                }
+            }
+        }
+    }
+
+    /// Every route of both families, in every table.
+    private mutating func dumpRoutes(device: String) throws(WireGuardError) -> [RouteMessage] {
+        var found: [RouteMessage] = []
         for family in [AF_INET, AF_INET6] {
             let message = NetlinkMessageBuilder(type: UInt16(RTM_GETROUTE), flags: NLM_F_REQUEST | NLM_F_DUMP,
                                                 sequence: socket.nextSequence(), capacity: 256)
             var header = rtmsg()
             header.rtm_family = UInt8(family)
             message.putHeader(header)
-            let box = Box<[AllowedIP]>([])
-            try run(message, operation: "list routes", device: name) { reply in
-                guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return }
-                let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: rtmsg.self)
-                guard info.rtm_type == Route.unicast, info.rtm_protocol != Route.protocolKernel else { return }
-                var table = UInt32(info.rtm_table), oif: UInt32?, destination: IPAddress?
-                for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
-                    switch a.type {
-                    case Route.table: table = try a.u32()
-                    case Route.outputInterface: oif = try a.u32()
-                    case Route.destination: destination = IPAddress(bytes: a.payload)
-                    default: continue
-                    }
-                }
-                guard table == UInt32(Route.mainTable), oif == index else { return }
-                let zero = IPAddress(bytes: [UInt8](repeating: 0, count: family == AF_INET ? 4 : 16))!
-                if let prefix = AllowedIP(address: destination ?? zero, prefixLength: Int(info.rtm_dst_len)) { box.value.append(prefix) }
+            let box = Box<[RouteMessage]>([])
+            try run(message, operation: "list routes", device: device) { reply in
+                if let route = try RouteMessage(reply) { box.value.append(route) }
             }
             found += box.value
         }
@@ -242,24 +261,14 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
             header.rtm_flags = Route.lookupTable
             return (header, [(Route.destination, destination.bytes)] + extra)
         } reply: { destination, reply -> Result<RouteLookup, WireGuardError> in
-            guard let reply else { return .failure(.malformedReply("no route in the reply to a route lookup for \(destination)")) }
-            guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return .failure(.malformedReply("short route reply")) }
-            let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: rtmsg.self)
-            var found = RouteLookup(outputInterface: 0, gateway: nil, source: nil, table: UInt32(info.rtm_table))
             do {
-                for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
-                    switch a.type {
-                    case Route.table: found.table = try a.u32()
-                    case Route.outputInterface: found.outputInterface = try a.u32()
-                    case Route.gateway: found.gateway = IPAddress(bytes: a.payload)
-                    case Route.preferredSource: found.source = IPAddress(bytes: a.payload)
-                    default: continue
-                    }
+                guard let reply, let found = try RouteMessage(reply) else {
+                    return .failure(.malformedReply("no route in the reply to a route lookup for \(destination)"))
                 }
+                return .success(found.route)
             } catch {
                 return .failure(.malformedReply((error as? NetlinkDecodeError)?.reason ?? "\(error)"))
             }
-            return .success(found)
         } operation: { "look up the route to \($0)" }
     }
 
@@ -311,35 +320,11 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
     /// The host routes ``addHostRoute(to:along:source:)`` added that are still there, in every
     /// table: after a crash, what is left to delete. (IPv6 keeps them when their source goes.)
     public mutating func hostRoutesLeftBehind() throws(WireGuardError) -> [HostRoute] {
-        var found: [HostRoute] = []
-        for family in [AF_INET, AF_INET6] {
-            let message = NetlinkMessageBuilder(type: UInt16(RTM_GETROUTE), flags: NLM_F_REQUEST | NLM_F_DUMP,
-                                                sequence: socket.nextSequence(), capacity: 256)
-            var header = rtmsg()
-            header.rtm_family = UInt8(family)
-            message.putHeader(header)
-            let box = Box<[HostRoute]>([])
-            try run(message, operation: "list routes", device: "") { reply in
-                guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<rtmsg>.size else { return }
-                let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: rtmsg.self)
-                guard info.rtm_protocol == Self.hostRouteProtocol, info.rtm_dst_len == (family == AF_INET ? 32 : 128) else { return }
-                var route = RouteLookup(outputInterface: 0, gateway: nil, source: nil, table: UInt32(info.rtm_table))
-                var destination: IPAddress?
-                for a in try NetlinkAttributes(netlinkPayload(reply, after: rtmsg.self)).all() {
-                    switch a.type {
-                    case Route.destination: destination = IPAddress(bytes: a.payload)
-                    case Route.table: route.table = try a.u32()
-                    case Route.outputInterface: route.outputInterface = try a.u32()
-                    case Route.gateway: route.gateway = IPAddress(bytes: a.payload)
-                    case Route.preferredSource: route.source = IPAddress(bytes: a.payload)
-                    default: continue
-                    }
-                }
-                if let destination { box.value.append(HostRoute(to: destination, along: route, source: route.source ?? destination)) }
-            }
-            found += box.value
+        try dumpRoutes(device: "").compactMap { r in
+            guard r.header.rtm_protocol == Self.hostRouteProtocol, let destination = r.destination,
+                  Int(r.header.rtm_dst_len) == destination.family.bitCount else { return nil }
+            return HostRoute(to: destination, along: r.route, source: r.route.source ?? destination)
         }
-        return found
     }
 
     /// Adds or deletes host routes; false for a route where the kernel answers `absent`.
