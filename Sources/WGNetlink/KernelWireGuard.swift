@@ -45,15 +45,14 @@ struct KernelWireGuard: ~Copyable, Sendable {
     /// interrupted (`NLM_F_DUMP_INTR`, because the device changed while it was read).
     /// With `peers`, each peer goes there as it arrives, with the device's own fields, instead of
     /// into the device returned; `peers(nil)` says the dump restarted.
-    mutating func device(named name: String, peers sink: @escaping ((Device, Peer)?) -> Void = { _ in },
-                         streaming: Bool = false) throws(WireGuardError) -> Device {
+    mutating func device(named name: String, peers sink: (((Device, Peer)?) -> Void)? = nil) throws(WireGuardError) -> Device {
         for attempt in 0..<16 {
-            if attempt > 0 && streaming { sink(nil) }
+            if attempt > 0 { sink?(nil) }
             let message = NetlinkMessageBuilder(type: familyID, flags: NLM_F_REQUEST | NLM_F_ACK | NLM_F_DUMP,
                                                 sequence: socket.nextSequence(), capacity: 256)
             message.putHeader(genlmsghdr(cmd: WGAttribute.getDevice, version: UInt8(WG_GENL_VERSION), reserved: 0))
             message.put(WGAttribute.Device.ifname, string: name)
-            let decoder = Box(streaming ? WireGuardDumpDecoder { sink(($0, $1)) } : WireGuardDumpDecoder())
+            let decoder = Box(WireGuardDumpDecoder(onPeer: sink.map { sink in { sink(($0, $1)) } }))
             do {
                 try socket.transact(message) { reply in
                     try decoder.value.add(attributes: netlinkPayload(reply, after: genlmsghdr.self))

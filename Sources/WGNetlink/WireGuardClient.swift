@@ -47,9 +47,9 @@ public struct WireGuardClient: ~Copyable, Sendable {
         }
         let fresh = { ShowFormat.DumpWriter(prefixInterface: prefixInterface, scopeName: scopeName) }
         let writer = Box(fresh())
-        let device = try kernel!.device(named: name, peers: { got in
+        let device = try kernel!.device(named: name) { got in
             if let (device, peer) = got { writer.value.add(peer, of: device) } else { writer.value = fresh() }
-        }, streaming: true)
+        }
         return writer.value.finishInPieces(device)
     }
 
