@@ -131,11 +131,11 @@ struct NetworkInterfacesTests {
                 .init(to: IPAddress("198.51.100.7")!, along: RouteLookup(outputInterface: index, gateway: IPAddress("192.0.2.1"), source: nil, table: 100), source: vip4),
                 .init(to: IPAddress("2001:db8:1::101")!, along: try links.lookUpRoute(to: IPAddress("2001:db8:1::101")!), source: vip6),
             ]
-            #expect(try links.addHostRoutes(pinned).allSatisfy { (try? $0.get()) == true })
+            for (route, added) in zip(pinned, try links.addHostRoutes(pinned)) { #expect(added == .success(true), "\(route.destination)") }
             let left = try links.hostRoutesLeftBehind()
             #expect(Set(left.map(\.destination)) == Set(pinned.map(\.destination)))
             #expect(left.first { $0.destination == IPAddress("198.51.100.7") }?.along.table == 100)
-            #expect(try links.deleteHostRoutes(left).allSatisfy { (try? $0.get()) == true })
+            for (route, deleted) in zip(left, try links.deleteHostRoutes(left)) { #expect(deleted == .success(true), "\(route.destination)") }
             #expect(try links.hostRoutesLeftBehind().isEmpty)
             #expect(system("ip route show 192.0.2.50/32 | grep -q up0") == 0)
         }
@@ -164,6 +164,13 @@ private func uplink(_ links: inout NetworkInterfaces, addresses: [String], noDAD
     try links.createLink(named: "up0", kind: "veth")
     for link in try links.links(kind: "veth") { try links.setLink(named: link.name, up: true) }
     for a in addresses { try links.addAddress(try #require(AllowedIP(a)), toLink: "up0") }
+    // IPv6 addresses stay tentative, unusable as a source, until the kernel has seen the carrier
+    // (its link watch can take a while under load), even without duplicate address detection.
+    var waited = 0
+    while waited < 500, system("ip -6 address show dev up0 tentative scope global | grep -q inet6") == 0 {
+        usleep(10_000)
+        waited += 1
+    }
     return try NetworkInterfaces.index(of: "up0")
 }
 
