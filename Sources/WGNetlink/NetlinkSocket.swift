@@ -69,7 +69,7 @@ private final class ReplyCollector {
 
 /// An open netlink socket (libmnl). It owns the descriptor and closes it when dropped.
 struct NetlinkSocket: ~Copyable, @unchecked Sendable {  // one owner at a time; libmnl state is not shared
-    fileprivate let socket: OpaquePointer
+    private let socket: OpaquePointer
     let portID: UInt32
     private var sequence: UInt32
 

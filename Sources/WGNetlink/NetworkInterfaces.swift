@@ -460,7 +460,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
     }
 
     private func run(_ message: borrowing NetlinkMessageBuilder, operation: String, device: String,
-                     _ body: @escaping (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws(WireGuardError) {
+                     _ body: @escaping (UnsafeRawBufferPointer) throws -> Void) throws(WireGuardError) {
         do {
             try socket.transact(message, onReply: body)
         } catch let error as NetlinkKernelError {
