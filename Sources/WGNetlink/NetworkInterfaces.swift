@@ -384,10 +384,8 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
                     results.append(replies[offset].map { bytes in bytes.withUnsafeBytes { reply(item, $0) } } ?? reply(item, nil))
                 case .some(let errno) where errno == absent?.0:
                     results.append(.success(absent!.1))
-                case .some(let errno) where errno == .notPermitted || errno == .permissionDenied:
-                    results.append(.failure(.permissionDenied(operation: operation(item))))
                 case .some(let errno):
-                    results.append(.failure(.system(operation: operation(item), errno: errno)))
+                    results.append(.failure(.failed(errno, operation: operation(item))))
                 }
             }
             start += chunk.count
@@ -464,11 +462,8 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         do {
             try socket.transact(message, onReply: body)
         } catch let error as NetlinkKernelError {
-            switch error.errno {
-            case .notPermitted, .permissionDenied: throw .permissionDenied(operation: "\(operation) \(device)")
-            case .fileExists where operation == "create link": throw .invalidArgument("\(device) already exists")
-            default: throw .system(operation: device.isEmpty ? operation : "\(operation) \(device)", errno: error.errno)
-            }
+            if error.errno == .fileExists && operation == "create link" { throw .invalidArgument("\(device) already exists") }
+            throw .failed(error.errno, operation: device.isEmpty ? operation : "\(operation) \(device)")
         } catch let error as NetlinkDecodeError {
             throw .malformedReply(error.reason)
         } catch {

@@ -31,8 +31,12 @@ public enum WireGuardError: Error, Sendable, Hashable, CustomStringConvertible {
         switch errno {
         case .operationNotSupportedByDevice, .noSuchFileOrDirectory: .noSuchDevice(device)
         case .notSupported: .notWireGuard(device)
-        case .notPermitted, .permissionDenied: .permissionDenied(operation: "\(operation) \(device)")
-        default: .system(operation: "\(operation) \(device)", errno: errno)
+        default: failed(errno, operation: "\(operation) \(device)")
         }
+    }
+
+    /// A kernel errno for any operation: no permission, or the errno as it is.
+    static func failed(_ errno: Errno, operation: String) -> WireGuardError {
+        errno == .notPermitted || errno == .permissionDenied ? .permissionDenied(operation: operation) : .system(operation: operation, errno: errno)
     }
 }
