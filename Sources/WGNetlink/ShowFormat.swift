@@ -7,7 +7,7 @@ public enum ShowFormat {
     /// `wg show IFACE FIELD`; with `prefixInterface` (for `all`), each line starts with the name and a tab.
     /// Nil for an unknown field.
     public static func field(_ field: String, of device: Device, prefixInterface: Bool = false,
-                             scopeName: @escaping (UInt32) -> String? = { String($0) }) -> String? {
+                             scopeName: (UInt32) -> String? = { String($0) }) -> String? {
         guard fields.contains(field) else { return nil }
         let prefix = prefixInterface ? device.name + "\t" : ""
         func maybe(_ key: Key?) -> String { key?.base64 ?? "(none)" }
@@ -42,10 +42,12 @@ public enum ShowFormat {
     /// `wg show IFACE dump` as bytes, for writing straight out: tens of thousands of lines
     /// need no String on the way.
     public static func dump(_ device: Device, prefixInterface: Bool = false,
-                            scopeName: @escaping (UInt32) -> String? = { String($0) }) -> [UInt8] {
-        var writer = DumpWriter(prefixInterface: prefixInterface, scopeName: scopeName, expectedPeers: device.peers.count)
-        for p in device.peers { writer.add(p, of: device) }
-        return writer.finish(device)
+                            scopeName: (UInt32) -> String? = { String($0) }) -> [UInt8] {
+        withoutActuallyEscaping(scopeName) { scopeName in  // the writer lives only for this call
+            var writer = DumpWriter(prefixInterface: prefixInterface, scopeName: scopeName, expectedPeers: device.peers.count)
+            for p in device.peers { writer.add(p, of: device) }
+            return writer.finish(device)
+        }
     }
 
     /// The `dump` text a peer at a time: the interface's line comes before the first peer's.
