@@ -13,6 +13,8 @@ struct HALabResult {
         var lastLost: Double?
         var peersHit = 0
         var peersRecovered = 0
+        /// The client whose outage was the longest: where to look when a round misses its bound.
+        var slowestPeer: String?
     }
 
     var impl: String
@@ -23,6 +25,8 @@ struct HALabResult {
     var natPeers = 0
     /// The IP version between servers and clients (the tunnel inside is IPv6 either way).
     var underlay = 6
+    /// Clients that ran on the VM's host (wireguard-go) rather than in the VM (the first ones).
+    var hostClients = 0
     var advertisementInterval: Double
     var skew: Double
     var probeInterval = 0.1
@@ -56,7 +60,9 @@ struct HALabResult {
                 hit.insert(gap.client)
                 phase.firstLost = min(phase.firstLost ?? gap.first, gap.first)
                 phase.lastLost = max(phase.lastLost ?? gap.last, gap.last)
-                if gap.open { unrecovered = true; worst = max(worst, end - gap.first) } else { worst = max(worst, gap.last - gap.first + probeInterval) }
+                let length = gap.open ? end - gap.first : gap.last - gap.first + probeInterval
+                if gap.open { unrecovered = true }
+                if length > worst { worst = length; phase.slowestPeer = gap.client }
             }
             let stillOpen = Set(gaps.filter { $0.open && $0.first < next }.map(\.client))
             phase.peersHit = hit.count
@@ -93,7 +99,7 @@ struct HALabResult {
 
     func text() -> String {
         let zero = firstFault ?? events.first?.t ?? 0
-        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s")\(natPeers > 0 ? " (\(natPeers) behind NAT)" : ""), IPv\(underlay), advert_int \(secondsText(advertisementInterval)) s\n"
+        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s")\(natPeers > 0 ? " (\(natPeers) behind NAT)" : "")\(hostClients > 0 ? " (\(hostClients) on the host)" : ""), IPv\(underlay), advert_int \(secondsText(advertisementInterval)) s\n"
         out += "   t (s)  who  event\n"
         for e in events.sorted(by: { $0.t < $1.t }) {
             out += pad(secondsText(e.t - zero, signed: true), 8) + "  " + pad(e.who, 3, left: false) + "  " + e.what + "\n"
@@ -105,7 +111,8 @@ struct HALabResult {
             let lost = phase.firstLost.map { "lost pings \(secondsText($0 - zero, signed: true)) … \(secondsText((phase.lastLost ?? $0) - zero, signed: true))" } ?? "no ping lost"
             let outage = phase.outage.map { "outage \(secondsText($0)) s" } ?? "NOT RECOVERED"
             let verdict = (phase.outage.map { $0 <= bound } ?? false) ? "within" : "OVER"
-            out += "   round \(round) \(phase.name == "fault" ? "fault  " : "preempt"): \(outage), \(lost), \(phase.peersRecovered)/\(peers) peers recovered; \(verdict) the \(secondsText(bound)) s bound\n"
+            let slowest = phase.slowestPeer.map { " (longest: \($0))" } ?? ""
+            out += "   round \(round) \(phase.name == "fault" ? "fault  " : "preempt"): \(outage)\(slowest), \(lost), \(phase.peersRecovered)/\(peers) peers recovered; \(verdict) the \(secondsText(bound)) s bound\n"
         }
         return out
     }
@@ -116,10 +123,10 @@ struct HALabResult {
 /// Times are seconds from the first fault, to the millisecond; a missing outage is null.
 extension HALabResult: Encodable {
     private enum Key: String, CodingKey {
-        case impl, fault, peers, natPeers = "nat_peers", underlay, keepAddr = "keep_addr_on_down", advertInt = "advert_int", outage = "outage_seconds"
+        case impl, fault, peers, natPeers = "nat_peers", hostClients = "host_clients", underlay, keepAddr = "keep_addr_on_down", advertInt = "advert_int", outage = "outage_seconds"
         case preemptOutage = "preempt_outage_seconds", bound = "bound_seconds", withinBound = "within_bound"
         case neverWorked = "never_worked", rejected = "rejected_sync_messages", rounds, timeline
-        case phase, at, firstLost = "first_lost", lastLost = "last_lost", peersHit = "peers_hit", peersRecovered = "peers_recovered"
+        case phase, at, firstLost = "first_lost", lastLost = "last_lost", peersHit = "peers_hit", peersRecovered = "peers_recovered", slowestPeer = "slowest_peer"
         case t, who, event
     }
 
@@ -130,6 +137,7 @@ extension HALabResult: Encodable {
         try c.encode(fault, forKey: .fault)
         try c.encode(peers, forKey: .peers)
         try c.encode(natPeers, forKey: .natPeers)
+        try c.encode(hostClients, forKey: .hostClients)
         try c.encode("ipv\(underlay)", forKey: .underlay)
         try c.encode(keepAddr, forKey: .keepAddr)
         try c.encode(milliseconds(advertisementInterval), forKey: .advertInt)
@@ -149,6 +157,7 @@ extension HALabResult: Encodable {
             try r.encode(p.lastLost.map { milliseconds($0 - zero) }, forKey: .lastLost)
             try r.encode(p.peersHit, forKey: .peersHit)
             try r.encode(p.peersRecovered, forKey: .peersRecovered)
+            try r.encode(p.slowestPeer, forKey: .slowestPeer)
         }
         var timeline = c.nestedUnkeyedContainer(forKey: .timeline)
         for e in events.sorted(by: { $0.t < $1.t }) {
@@ -167,9 +176,11 @@ enum HALabReport {
         for line in lines {
             let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard let tag = f.first else { continue }
-            if tag == "SCENARIO", (5...7).contains(f.count), let n = Int(f[3]) {
+            // SCENARIO IMPL FAULT PEERS KEEPADDR [NAT [FAMILY [HOST]]]
+            if tag == "SCENARIO", (5...8).contains(f.count), let n = Int(f[3]) {
                 results.append(HALabResult(impl: f[1], fault: f[2], peers: n, keepAddr: f[4] == "1",
-                                           natPeers: f.count >= 6 ? Int(f[5]) ?? 0 : 0, underlay: f.count == 7 && f[6] == "4" ? 4 : 6,
+                                           natPeers: f.count >= 6 ? Int(f[5]) ?? 0 : 0, underlay: f.count >= 7 && f[6] == "4" ? 4 : 6,
+                                           hostClients: f.count == 8 ? Int(f[7]) ?? 0 : 0,
                                            advertisementInterval: advertisementInterval, skew: skew))
                 continue
             }

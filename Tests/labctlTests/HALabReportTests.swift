@@ -56,4 +56,21 @@ struct HALabReportTests {
         #expect(object["nat_peers"] as? Int == 4)
         #expect(withNAT[0].text().contains("20 peers (4 behind NAT)"))
     }
+
+    @Test("The eighth field counts the clients on the host; their probe's lines join the scenario before them")
+    func hostClients() throws {
+        let lines = ["SCENARIO labctl wg-down 3 0 1 6 2", "PHASE 10.0 fault", "PHASE 20.0 end",
+                     "PROBE c3 100 95 1.0", "GAP c3 10.1 10.4 4 closed", "DONE",
+                     "PROBE c1 100 94 1.1", "PROBE c2 100 99 1.2", "GAP c1 10.2 10.6 5 closed"]
+        let r = try #require(HALabReport.parse(lines, advertisementInterval: 1, skew: 0.2).first)
+        #expect(r.hostClients == 2 && r.natPeers == 1 && r.underlay == 6)
+        #expect(!r.neverWorked)
+        #expect(abs((r.outage ?? 0) - 0.5) < 1e-9)
+        #expect(r.phases.first?.slowestPeer == "c1")
+        let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any])
+        #expect(object["host_clients"] as? Int == 2)
+        #expect((object["rounds"] as? [[String: Any]])?.first?["slowest_peer"] as? String == "c1")
+        #expect(r.text().contains("outage 0.500 s (longest: c1)"))
+        #expect(r.text().contains("3 peers (1 behind NAT) (2 on the host)"))
+    }
 }
