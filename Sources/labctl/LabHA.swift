@@ -22,11 +22,16 @@ extension Lab {
                 With --nat N, the last N clients sit behind a router that masquerades them (ports
                 remapped to 20000-29999): their endpoint is the NAT mapping. With --ipv4, servers,
                 clients and the VIP (172.16.0.2) talk IPv4; the tunnel stays IPv6.
+                With --host-clients, the clients that are not behind NAT run on the host instead, as
+                wireguard-go processes in network namespaces bridged to the VM's NIC (a tap device;
+                needs root), so that their handshakes do not take the emulated CPUs from the
+                servers. Each such scenario boots a VM of its own.
                 Run from the project directory: it uses scripts/vm/run and scripts/lab/ha-guest.sh.
 
                 Examples:
                   labctl lab ha --compare --fault wg-down
                   labctl lab ha --impl labctl --fault crash --peers 20 --nat 4 --json
+                  labctl lab ha --fault wg-down --peers 100 --nat 10 --host-clients --cpus 2
                 """)
 
         @Option(help: "labctl or keepalived (comma-separated for both).")
@@ -53,10 +58,13 @@ extension Lab {
         @Flag(name: .customLong("keep-addr"), help: "Set keep_addr_on_down=1 on the servers (keepalived runs).")
         var keepAddr = false
 
+        @Flag(name: .customLong("host-clients"), help: "Run the clients that are not behind NAT on the host (wireguard-go); needs root.")
+        var hostClients = false
+
         @Option(help: "Fault and restore rounds per scenario.")
         var rounds = 1
 
-        @Option(help: "IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers/--nat/--ipv4.")
+        @Option(help: "IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4][:host] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers/--nat/--ipv4/--host-clients.")
         var scenario: [String] = []
 
         @OptionGroup var output: OutputOptions
@@ -77,10 +85,39 @@ extension Lab {
             guard (1...20).contains(rounds) else { throw LabError("--rounds must be from 1 to 20") }
             let directory = harness.contains("/") ? String(harness[..<harness.lastIndex(of: "/")!]) : "."
             let guest = directory + "/../lab/ha-guest.sh"
-            guard access(harness, X_OK) == 0, access(guest, R_OK) == 0 else {
-                throw LabError("\(harness) or \(guest) not found: run labctl lab ha from the labctl project directory")
+            let host = directory + "/../lab/ha-host.sh"
+            guard access(harness, X_OK) == 0, access(guest, R_OK) == 0, access(host, X_OK) == 0 else {
+                throw LabError("\(harness), \(guest) or \(host) not found: run labctl lab ha from the labctl project directory")
+            }
+            if scenarios.contains(where: { $0.hostClients > 0 }) && geteuid() != 0 {
+                throw LabError("clients on the host need root (network namespaces and a tap device)")
             }
             let skew = (256.0 - 200.0) / 256.0 * advertInt
+            // One boot for every scenario inside the VM, and one for each with clients on the host
+            // (their wireguard-go processes and the host's probe belong to that scenario).
+            let inGuest = scenarios.filter { $0.hostClients == 0 }
+            var boots = inGuest.isEmpty ? [] : [inGuest]
+            boots += scenarios.filter { $0.hostClients > 0 }.map { [$0] }
+            var lines: [String] = []
+            for (k, boot) in boots.enumerated() {
+                if !output.json {
+                    StandardError.write("lab ha: booting the VM for \(boot.count) scenario\(boot.count == 1 ? "" : "s")\(boots.count > 1 ? " (\(k + 1) of \(boots.count) boots)" : "")…\n")
+                }
+                lines += try self.boot(boot, guest: guest, host: host, skew: skew)
+            }
+            let results = HALabReport.parse(lines, advertisementInterval: advertInt, skew: skew)
+            guard results.count == scenarios.count else {
+                for line in lines.suffix(40) { StandardError.write(line + "\n") }
+                throw LabError("the lab reported \(results.count) of \(scenarios.count) scenarios; its last lines are above")
+            }
+            try output.emit(HALabReport.document(results, compare: compare)) {
+                for r in results { print(r.text()) }
+                if compare { print(HALabReport.ratios(results)) }
+            }
+        }
+
+        /// Boots the VM for `scenarios` and returns what the guest (and the host's probe) printed.
+        private func boot(_ scenarios: [Planned], guest: String, host: String, skew: Double) throws -> [String] {
             let baselineWait = max(18.0, 3 * advertInt + 15)
             let env = """
                 SCENARIOS="\(scenarios.map(\.spec).joined(separator: " "))"
@@ -95,46 +132,89 @@ extension Lab {
             let envPath = "/tmp/labctl-ha.\(getpid()).env"
             try SecretFile.write(Array(env.utf8), to: envPath)
             defer { unlink(envPath) }
-            let command = "\(harness) -c \(cpus) -m \(memory) -t 1800 -f \(envPath):/test/ha.env \(guest) 2>&1"
-            if !output.json { StandardError.write("lab ha: booting the VM for \(scenarios.count) scenario\(scenarios.count == 1 ? "" : "s")…\n") }
-            guard let pipe = popen(command, "r") else { throw LabError("cannot run \(harness)") }
+            guard let onHost = scenarios.first(where: { $0.hostClients > 0 }) else {
+                return try vm("\(harness) -c \(cpus) -m \(memory) -t 1800 -f \(envPath):/test/ha.env \(guest)")
+            }
+            // The clients on the host, their keys (and the servers'), and the host's probe; then
+            // the VM on their tap. The probe's report comes when they are taken down.
+            let keys = "/tmp/labctl-ha.\(getpid()).host"
+            let labctl = readlink("/proc/self/exe") ?? "labctl"
+            let (up, upStatus) = try shell("LABCTL=\(labctl) \(host) up \(keys) \(onHost.peers) \(onHost.hostClients) \(onHost.family)")
+            guard upStatus == 0 else {
+                _ = try? shell("\(host) down \(keys)")
+                throw LabError("\(host) up: \(up.last ?? "failed")")
+            }
+            let guestLines: [String]
+            do {
+                guestLines = try vm("ip netns exec labha-h \(harness) -n labha-tap -c \(cpus) -m \(memory) -t 1800 -f \(envPath):/test/ha.env -f \(keys):/test/keys \(guest)")
+            } catch {
+                _ = try? shell("\(host) down \(keys)")
+                throw error
+            }
+            let (probe, downStatus) = try shell("\(host) down \(keys)")
+            guard downStatus == 0, !probe.contains(where: { $0.hasPrefix("labctl: error") }) else {
+                throw LabError("the host's probe: \(probe.last ?? "failed")")
+            }
+            return guestLines + probe
+        }
+
+        /// Runs the VM harness; its lines, or an error with the last of them.
+        private func vm(_ command: String) throws -> [String] {
+            let (out, status) = try shell(command)
+            guard status == 0 else {
+                for line in out.suffix(40) { StandardError.write(line + "\n") }
+                throw LabError("the lab VM failed (status \(status)); its last lines are above")
+            }
+            return out
+        }
+
+        /// A shell command's lines (stderr included) and its exit status.
+        private func shell(_ command: String) throws -> ([String], Int32) {
+            guard let pipe = popen(command + " 2>&1", "r") else { throw LabError("cannot run \(command)") }
             var lines: [String] = []
             var buffer = [CChar](repeating: 0, count: 4096)
             while fgets(&buffer, Int32(buffer.count), pipe) != nil {
-                var line = String(cString: buffer)
+                var line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 while line.last == "\n" || line.last == "\r" { line.removeLast() }
                 lines.append(line)
             }
-            let status = pclose(pipe)
-            let results = HALabReport.parse(lines, advertisementInterval: advertInt, skew: skew)
-            guard status == 0, results.count == scenarios.count else {
-                for line in lines.suffix(40) { StandardError.write(line + "\n") }
-                throw LabError("the lab VM failed (status \(status)); its last lines are above")
-            }
-            try output.emit(HALabReport.document(results, compare: compare)) {
-                for r in results { print(r.text()) }
-                if compare { print(HALabReport.ratios(results)) }
-            }
+            return (lines, pclose(pipe))
         }
 
-        struct Planned { var spec: String }
+        private func readlink(_ path: String) -> String? {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            let n = Glibc.readlink(path, &buffer, buffer.count - 1)
+            return n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+        }
+
+        /// One scenario as the guest script takes it: IMPL:FAULT:PEERS:KEEPADDR:NAT:FAMILY:HOST.
+        struct Planned {
+            var impl: String, fault: String, peers: Int, keepAddr: Bool, nat: Int, family: Int
+            /// Clients on the host: all those not behind NAT, or none.
+            var hostClients: Int
+
+            var spec: String { "\(impl):\(fault):\(peers):\(keepAddr ? 1 : 0):\(nat):\(family):\(hostClients)" }
+        }
 
         func plannedScenarios() throws -> [Planned] {
             let faults = ["wg-down", "link-down", "crash", "stop"]
             if !scenario.isEmpty {
                 return try scenario.map { s in
                     let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                    let usage = LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4], e.g. labctl:crash:20:nat=4")
-                    guard (3...6).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
+                    let usage = LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4][:host], e.g. labctl:crash:20:nat=4")
+                    guard (3...7).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
                           let n = Int(parts[2]), (1...200).contains(n) else { throw usage }
-                    var keep = false, natted: Int?, family: Int?
+                    var keep = false, natted: Int?, family: Int?, onHost = false
                     for extra in parts.dropFirst(3) {
                         if extra == "keep-addr", !keep { keep = true }
                         else if extra.hasPrefix("nat="), natted == nil, let k = Int(extra.dropFirst(4)), (0...n).contains(k) { natted = k }
                         else if extra == "ipv4", family == nil { family = 4 }
+                        else if extra == "host", !onHost { onHost = true }
                         else { throw usage }
                     }
-                    return Planned(spec: "\(parts[0]):\(parts[1]):\(n):\(keep ? 1 : 0):\(natted ?? 0):\(family ?? 6)")
+                    let nat = natted ?? 0
+                    guard !onHost || nat < n else { throw LabError("--scenario '\(s)': every client is behind NAT, so none can run on the host") }
+                    return Planned(impl: parts[0], fault: parts[1], peers: n, keepAddr: keep, nat: nat, family: family ?? 6, hostClients: onHost ? n - nat : 0)
                 }
             }
             let impls = compare ? ["labctl", "keepalived"] : impl.split(separator: ",").map(String.init)
@@ -145,13 +225,13 @@ extension Lab {
                 guard let n = Int(p), (1...200).contains(n) else { throw LabError("--peers '\(p)': expected 1 to 200") }
                 return n
             }
-            guard nat >= 0, let fewest = counts.min(), nat <= fewest else {
-                throw LabError("--nat \(nat): expected 0 to the number of clients (\(counts.min() ?? 0))")
+            guard nat >= 0, let fewest = counts.min(), nat <= fewest, !hostClients || nat < fewest else {
+                throw LabError("--nat \(nat): expected 0 to the number of clients (\(counts.min() ?? 0))\(hostClients ? ", less with --host-clients" : "")")
             }
             var out: [Planned] = []
             for i in impls { for f in chosen { for n in counts {
                 let keep = i == "keepalived" && (keepAddr || compare)
-                out.append(Planned(spec: "\(i):\(f):\(n):\(keep ? 1 : 0):\(nat):\(ipv4 ? 4 : 6)"))
+                out.append(Planned(impl: i, fault: f, peers: n, keepAddr: keep, nat: nat, family: ipv4 ? 4 : 6, hostClients: hostClients ? n - nat : 0))
             } } }
             return out
         }

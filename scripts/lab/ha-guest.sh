@@ -15,6 +15,10 @@
 # packets to that mapping reach the client.
 # FAMILY 4 runs the same over IPv4 underneath (the tunnel stays IPv6): A 172.16.0.3, B .0.4, VIP
 # .0.2/16, clients 172.16.1.N; r at 172.16.0.254 and 10.3.0.1/16, its clients at 10.3.1.N.
+# HOST > 0: clients c1…cHOST run on the host instead (scripts/lab/ha-host.sh, wireguard-go), on the
+# far side of the guest's eth0, which joins the bridge. The host made every key (/test/keys) and
+# pings those clients itself; the guest's probe sends it the guest's clock, from the bridge's own
+# address 2001:db8:1::fc (172.16.0.252 too on IPv4) to 2001:db8:1::fd port 51999.
 set -u
 . /test/ha.env
 IP=/usr/sbin/ip
@@ -33,9 +37,13 @@ must() { "$@" || { echo "lab: '$*' failed"; exit 1; }; }
 hex() { printf '%x' $((0x100 + $1)); }
 
 umask 077
-wg genkey > $LAB/server.key
-wg pubkey < $LAB/server.key > $LAB/server.pub
-labctl wg genpsk > $LAB/sync.key
+if [ -d /test/keys ]; then
+    cp /test/keys/* $LAB/
+else
+    wg genkey > $LAB/server.key
+    wg pubkey < $LAB/server.key > $LAB/server.pub
+    labctl wg genpsk > $LAB/sync.key
+fi
 umask 022
 
 # A timeline entry for every transition (labctl's notify), and the notify script of the original
@@ -172,6 +180,7 @@ segment_address() { if [ "$FAMILY" = 4 ]; then echo 172.16.1.$1; else echo 2001:
 lan_address() { if [ "$FAMILY" = 4 ]; then echo 10.3.1.$1; else echo 2001:db8:3::$(hex $1); fi; }
 
 behind_nat() { [ "$1" -gt $((PEERS - NAT)) ]; }
+on_host() { [ "$1" -le "$HOST" ]; }
 
 # The NAT router r between the bridge and the NAT clients' own segment (br1).
 nat_router() {
@@ -217,13 +226,18 @@ master_state() {
     done
     # Where a client on the segment sends now: the VIP, unless a server's handshake came from
     # another of its addresses and WireGuard roamed there.
-    if [ "$PEERS" -gt "$NAT" ]; then event c1 "server endpoint: $(inns c1 wg show wg1 endpoints | cut -f2)"; fi
+    if [ "$PEERS" -gt "$NAT" ] && ! on_host 1; then event c1 "server endpoint: $(inns c1 wg show wg1 endpoints | cut -f2)"; fi
 }
 
 setup() {
     must $IP link add br0 type bridge
     echo 0 > /sys/class/net/br0/bridge/multicast_snooping
     $IP link set br0 up
+    if [ "$HOST" -gt 0 ]; then
+        must $IP link set eth0 master br0 up
+        must $IP address add 2001:db8:1::fc/64 dev br0 nodad
+        [ "$FAMILY" = 4 ] && must $IP address add 172.16.0.252/16 dev br0
+    fi
     [ "$NAT" -gt 0 ] && nat_router
     : > $LAB/server.conf
     printf '[Interface]\nPrivateKey = %s\nListenPort = 51800\n' "$(cat $LAB/server.key)" > $LAB/server.conf
@@ -233,7 +247,7 @@ setup() {
         printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 2001:db8:2::%s/128\nPersistentKeepalive = 25\n' "$(cat $LAB/c$i.pub)" "$(hex $i)" >> $LAB/server.conf
         i=$((i + 1))
     done
-    for ns in A B $(i=1; while [ $i -le "$PEERS" ]; do echo c$i; i=$((i + 1)); done); do
+    for ns in A B $(i=$((HOST + 1)); while [ $i -le "$PEERS" ]; do echo c$i; i=$((i + 1)); done); do
         must $IP netns add $ns
         echo "$ns" > $LAB/whoami.$(inns $ns readlink /proc/self/ns/net | tr -dc 0-9)
         must $IP link add v-$ns type veth peer name eth0 netns $ns
@@ -250,7 +264,7 @@ setup() {
     for server in A B; do wg_up $server; done
     vrrp_config A 250 > $LAB/A.conf
     vrrp_config B 200 > $LAB/B.conf
-    i=1
+    i=$((HOST + 1))
     while [ $i -le "$PEERS" ]; do
         if behind_nat $i; then
             must inns c$i $IP address add "$(lan_address $i)/$PLEN" dev eth0 $NODAD
@@ -267,10 +281,15 @@ setup() {
     done
 }
 
-# Until every client has a handshake, or LIMIT seconds.
+# Until every client has a handshake, or LIMIT seconds. With clients on the host, by A's view.
 wait_handshakes() {
     deadline=$(awk -v n="$(now)" -v l="$1" 'BEGIN { print n + l }')
     while awk -v n="$(now)" -v d="$deadline" 'BEGIN { exit !(n < d) }'; do
+        if [ "$HOST" -gt 0 ]; then
+            [ "$(inns A wg show wg1 latest-handshakes 2>/dev/null | awk '$2 != 0' | wc -l)" -ge "$PEERS" ] && return 0
+            sleep 0.1
+            continue
+        fi
         missing=0 i=1
         while [ $i -le "$PEERS" ]; do
             h=$(inns c$i wg show wg1 latest-handshakes | awk '{print $2}')
@@ -302,18 +321,19 @@ restore() {
 }
 
 for scenario in $SCENARIOS; do
-    IFS=: read -r IMPL FAULT PEERS KEEPADDR NAT FAMILY <<EOF
+    IFS=: read -r IMPL FAULT PEERS KEEPADDR NAT FAMILY HOST <<EOF
 $scenario
 EOF
-    NAT=${NAT:-0} FAMILY=${FAMILY:-6}
+    NAT=${NAT:-0} FAMILY=${FAMILY:-6} HOST=${HOST:-0}
     underlay
     teardown
-    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR $NAT $FAMILY"
+    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR $NAT $FAMILY $HOST"
     setup
     : > $W/timeline
     start_vrrp A
     start_vrrp B
-    clients=$(i=1; while [ $i -le "$PEERS" ]; do printf ' --netns c%s' $i; i=$((i + 1)); done)
+    clients=$(i=$((HOST + 1)); while [ $i -le "$PEERS" ]; do printf ' --netns c%s' $i; i=$((i + 1)); done)
+    [ "$HOST" -gt 0 ] && clients="$clients --send-clock [2001:db8:1::fd]:51999"
     labctl lab probe --target 2001:db8:2::1 --interval "$INTERVAL" $clients > $W/probe.out 2>&1 &
     echo $! > $W/probe.pid
     wait_handshakes 20 || event lab "not every client has a handshake after 20 s"
@@ -330,7 +350,10 @@ EOF
     fi
     if [ "$IMPL" = labctl ]; then
         # An attacker on the segment claims c1 moved: the backup must refuse it (see LOG … rejected).
-        inns c1 labctl lab forge-sync --to $B_ADDRESS --peer "$(cat $LAB/c1.pub)" > /dev/null && event c1 "forged endpoint update sent to B"
+        # (From the guest's bridge address when c1 is on the host.)
+        attacker=c1
+        on_host 1 && attacker=
+        ${attacker:+inns $attacker} labctl lab forge-sync --to $B_ADDRESS --peer "$(cat $LAB/c1.pub)" > /dev/null && event c1 "forged endpoint update sent to B"
     fi
     sleep "$SETTLE"
     if [ "$IMPL" = labctl ]; then wait_time=$RECOVERY; else wait_time=$BASELINE_RECOVERY; fi
