@@ -35,9 +35,15 @@ fuzz:
 ## Every suite: fuzzers, library unit tests, CLI tests against wg/free/uname/lscpu, the VM scenarios.
 ## The HA lab runs on its own afterwards: its outages are timed, and it should not share the two
 ## cores with the other VM and the namespace tests. swift test runs last so that its summary closes.
+## Each run's output is also kept in .build/test-*.log; on a failure, its failed tests and
+## recorded issues are printed again at the end, where a CI log's tail shows them.
 test: build kernel fuzz
-	$(SWIFT) test --skip-build --skip HAWireGuardLabTests
-	$(SWIFT) test --skip-build --filter HAWireGuardLabTests
+	@$(call swift-test,--skip HAWireGuardLabTests,.build/test-main.log)
+	@$(call swift-test,--filter HAWireGuardLabTests,.build/test-ha-lab.log)
+
+swift-test = set -o pipefail; echo "$(SWIFT) test --skip-build $(1)"; \
+	$(SWIFT) test --skip-build $(1) 2>&1 | tee $(2) || { \
+	    echo "== what failed (all of it is in $(2)):"; grep -a -A3 '✘' $(2) | grep -avF -e '✔' -e '◇' | tail -60; exit 1; }
 
 ## The main job: the HA WireGuard pair in the VM, labctl against keepalived (keep_addr_on_down=1),
 ## on a deleted wg1 and on a graceful stop, 20 clients.
