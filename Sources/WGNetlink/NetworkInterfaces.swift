@@ -14,6 +14,27 @@ public struct NetworkLink: Sendable, Hashable {
     public let mtu: UInt32
 }
 
+extension NetworkLink {
+    private typealias Attribute = NetworkInterfaces.Attribute
+
+    /// An RTM_NEWLINK or RTM_DELLINK message (a reply or an event); nil when it is too short.
+    init?(message: UnsafeRawBufferPointer) throws(NetlinkDecodeError) {
+        guard message.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<ifinfomsg>.size else { return nil }
+        let info = message.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: ifinfomsg.self)
+        var name = "", linkKind: String?, mtu: UInt32 = 0
+        for a in try NetlinkAttributes(netlinkPayload(message, after: ifinfomsg.self)).all() {
+            switch a.type {
+            case Attribute.ifname: name = a.string
+            case Attribute.mtu: mtu = try a.u32()
+            case Attribute.linkinfo:
+                for inner in try a.nested.all() where inner.type == Attribute.infoKind { linkKind = inner.string }
+            default: continue
+            }
+        }
+        self.init(index: UInt32(info.ifi_index), name: name, kind: linkKind, isUp: info.ifi_flags & UInt32(IFF_UP) != 0, mtu: mtu)
+    }
+}
+
 /// Where the kernel sends packets for one address now, as `ip route get` shows it.
 public struct RouteLookup: Sendable, Hashable {
     public var outputInterface: UInt32
@@ -45,7 +66,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         socket = try NetlinkSocket(netlinkProtocol: NETLINK_ROUTE)
     }
 
-    private enum Attribute {
+    fileprivate enum Attribute {
         static let ifname: UInt16 = 3, mtu: UInt16 = 4, linkinfo: UInt16 = 18, infoKind: UInt16 = 1
         static let address: UInt16 = 1, local: UInt16 = 2
     }
@@ -81,20 +102,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         message.putHeader(header)
         let box = Box<[NetworkLink]>([])
         try run(message, operation: index == nil ? "list links" : "get link", device: device) { reply in
-            guard reply.count >= MemoryLayout<nlmsghdr>.size + MemoryLayout<ifinfomsg>.size else { return }
-            let info = reply.loadUnaligned(fromByteOffset: MemoryLayout<nlmsghdr>.size, as: ifinfomsg.self)
-            var name = "", linkKind: String?, mtu: UInt32 = 0
-            for a in try NetlinkAttributes(netlinkPayload(reply, after: ifinfomsg.self)).all() {
-                switch a.type {
-                case Attribute.ifname: name = a.string
-                case Attribute.mtu: mtu = try a.u32()
-                case Attribute.linkinfo:
-                    for inner in try a.nested.all() where inner.type == Attribute.infoKind { linkKind = inner.string }
-                default: continue
-                }
-            }
-            box.value.append(NetworkLink(index: UInt32(info.ifi_index), name: name, kind: linkKind,
-                                         isUp: info.ifi_flags & UInt32(IFF_UP) != 0, mtu: mtu))
+            if let link = try NetworkLink(message: reply) { box.value.append(link) }
         }
         return box.value
     }
@@ -473,9 +481,25 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
 }
 
 /// Link events from the kernel (`RTMGRP_LINK`): poll ``descriptor`` and call ``drain()`` when it
-/// is readable, then look at the links again. Notices a deleted or downed interface at once.
+/// is readable. A link's events carry its state at the time, so a deleted or downed interface is
+/// noticed at once, without asking the kernel, which answers only once a deletion is over.
 public struct LinkEvents: ~Copyable, Sendable {
     public let descriptor: Int32
+
+    /// One event: a link as it is now, or as it was when it went away.
+    public enum Event: Sendable, Hashable {
+        case changed(NetworkLink)
+        case removed(NetworkLink)
+        /// Events were lost (the socket's buffer overflowed): look at the links again.
+        case overrun
+
+        public var link: NetworkLink? {
+            switch self {
+            case .changed(let link), .removed(let link): link
+            case .overrun: nil
+            }
+        }
+    }
 
     public init() throws(WireGuardError) {
         let fd = socket(AF_NETLINK, SocketType.raw | SocketType.nonBlocking | SocketType.closeOnExec, NETLINK_ROUTE)
@@ -496,17 +520,36 @@ public struct LinkEvents: ~Copyable, Sendable {
 
     deinit { close(descriptor) }
 
-    /// Reads every queued event; true when there was any (an overrun counts as one).
-    public func drain() -> Bool {
-        var any = false
+    /// Reads every queued event, oldest first.
+    public func drain() -> [Event] {
+        var events: [Event] = []
         var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
             let n = recv(descriptor, &buffer, buffer.count, Int32(MSG_DONTWAIT))
-            if n > 0 { any = true; continue }
-            if n < 0 && errno == ENOBUFS { any = true; continue }
+            if n > 0 { buffer.withUnsafeBytes { events += Self.decode(UnsafeRawBufferPointer(rebasing: $0[..<n])) }; continue }
+            if n < 0 && errno == ENOBUFS { events.append(.overrun); continue }
             if n < 0 && errno == EINTR { continue }
-            return any
+            return events
         }
+    }
+
+    /// The events in one datagram; what is not a link message, or is malformed, is skipped.
+    public static func decode(_ datagram: UnsafeRawBufferPointer) -> [Event] {
+        var events: [Event] = []
+        let headerSize = MemoryLayout<nlmsghdr>.size
+        var offset = 0
+        while offset + headerSize <= datagram.count {
+            let header = datagram.loadUnaligned(fromByteOffset: offset, as: nlmsghdr.self)
+            let length = Int(header.nlmsg_len)
+            guard length >= headerSize, offset + length <= datagram.count else { break }
+            let message = UnsafeRawBufferPointer(rebasing: datagram[offset..<(offset + length)])
+            if header.nlmsg_type == UInt16(RTM_NEWLINK) || header.nlmsg_type == UInt16(RTM_DELLINK),
+               let link = try? NetworkLink(message: message) {
+                events.append(header.nlmsg_type == UInt16(RTM_DELLINK) ? .removed(link) : .changed(link))
+            }
+            offset += (length + 3) & ~3
+        }
+        return events
     }
 }
 

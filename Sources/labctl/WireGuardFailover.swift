@@ -270,8 +270,15 @@ final class WireGuardFailover: Sendable {
 
     private func poll(now: Microseconds) -> Bool? {
         state.withLock { s in
-            _ = s.events.drain()
+            let events = s.events.drain()
             receiveSync(&s)
+            // The master's link went down or away: fail now. Asking the kernel would wait until a
+            // deletion is over (it holds the RTNL lock, hundreds of ms with many peers on a slow
+            // machine), and the backup would hear of it that much later. The last event tells.
+            if s.role == .master, let last = events.last(where: { $0.link?.name == interface }) {
+                if case .removed = last { return false }
+                if last.link?.isUp == false { return false }
+            }
             let device: WGNetlink.Device
             do { device = try s.client.device(named: interface) } catch {
                 return false

@@ -121,4 +121,30 @@ struct NetlinkMessageTests {
             #expect(throws: NetlinkDecodeError.self) { try bytes.withUnsafeBytes { try decoder.add(attributes: $0) } }
         }
     }
+
+    /// An rtnetlink link message: header, ifinfomsg (index, flags) and IFLA_IFNAME.
+    static func linkMessage(type: UInt16, index: Int32, up: Bool, name: String) -> [UInt8] {
+        var attribute = withUnsafeBytes(of: UInt16(4 + name.utf8.count + 1).littleEndian, Array.init) + withUnsafeBytes(of: UInt16(3).littleEndian, Array.init)
+        attribute += Array(name.utf8) + [0]
+        while attribute.count % 4 != 0 { attribute.append(0) }
+        var info = [UInt8](repeating: 0, count: 16)
+        withUnsafeBytes(of: index.littleEndian) { info.replaceSubrange(4..<8, with: $0) }
+        withUnsafeBytes(of: UInt32(up ? 1 : 0).littleEndian) { info.replaceSubrange(8..<12, with: $0) }
+        let length = UInt32(16 + info.count + attribute.count)
+        var header = withUnsafeBytes(of: length.littleEndian, Array.init) + withUnsafeBytes(of: type.littleEndian, Array.init)
+        header += [UInt8](repeating: 0, count: 10)
+        return header + info + attribute
+    }
+
+    @Test("Link events: each link message in a datagram, in order; others and a truncated tail skipped")
+    func linkEventsDecode() {
+        let up = Self.linkMessage(type: 16, index: 7, up: true, name: "wg1")
+        let address = Self.linkMessage(type: 20, index: 7, up: true, name: "not a link")  // RTM_NEWADDR
+        let gone = Self.linkMessage(type: 17, index: 7, up: false, name: "wg1")
+        let datagram = up + address + gone + Array(up.prefix(20))
+        let events = datagram.withUnsafeBytes { LinkEvents.decode($0) }
+        #expect(events == [.changed(NetworkLink(index: 7, name: "wg1", kind: nil, isUp: true, mtu: 0)),
+                           .removed(NetworkLink(index: 7, name: "wg1", kind: nil, isUp: false, mtu: 0))])
+        #expect(events.last?.link?.name == "wg1")
+    }
 }

@@ -141,6 +141,28 @@ struct NetworkInterfacesTests {
         }
     }
 
+    @Test("Link events carry each link's state as it changes: down, up, down, and gone")
+    func linkEvents() throws {
+        try inPrivateNetworkNamespace {
+            let events = try LinkEvents()
+            var links = try NetworkInterfaces()
+            try links.createLink(named: "ev0", kind: "veth")
+            try links.setLink(named: "ev0", up: true)
+            try links.setLink(named: "ev0", up: false)
+            try links.deleteLink(named: "ev0")
+            // The kernel may send a state more than once (a carrier change, a peer's change).
+            let states = events.drain().compactMap { e -> String? in
+                switch e {
+                case .changed(let link) where link.name == "ev0": link.isUp ? "up" : "down"
+                case .removed(let link) where link.name == "ev0": "removed"
+                default: nil
+                }
+            }
+            #expect(states.reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } } == ["down", "up", "down", "removed"])
+            #expect(events.drain().isEmpty)
+        }
+    }
+
     @Test("A source that is not a local address is refused with the kernel's reason")
     func foreignSourceRefused() throws {
         try inPrivateNetworkNamespace {
