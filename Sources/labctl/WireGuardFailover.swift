@@ -43,6 +43,13 @@ final class WireGuardFailover: Sendable {
         var publishedAt = Microseconds(0)
         var counter: UInt64 = 0
         var takeover: (at: Microseconds, wallClock: HandshakeTime, total: Int, pending: Set<Key>)?
+        /// When a server that stepped down re-creates its peers (see `resetPeers`).
+        var peerResetDue: Microseconds?
+        /// The last check of the device, and when the next one is due (see `poll`).
+        var verdict: Bool?
+        var nextCheck = Microseconds(0)
+        /// The peers' configuration at the last check (see `configuration`).
+        var lastConfiguration: Int?
         var buffer = [UInt8](repeating: 0, count: 65536)
         var rejected: UInt64 = 0
     }
@@ -117,7 +124,7 @@ final class WireGuardFailover: Sendable {
             return list
         }
         return VRRPInstanceMonitor(instance: instance, name: "wireguard:\(interface)", descriptors: descriptors,
-                                   interval: Microseconds(100_000)) { now in self.poll(now: now) }
+                                   interval: Self.checkInterval) { now in self.poll(now: now) }
     }
 
     // MARK: transitions
@@ -130,7 +137,9 @@ final class WireGuardFailover: Sendable {
             } else {
                 setLink(&s, up: false)
                 unpinSources(&s)
-                if role != .initialize { resetPeers(&s) }
+                // Later: the link is down, so the peers' state does no harm meanwhile, and
+                // re-creating them now would load the machine while the new master takes over.
+                if role != .initialize { s.peerResetDue = now + Self.peerResetDelay }
             }
         }
     }
@@ -145,15 +154,13 @@ final class WireGuardFailover: Sendable {
         fclose(file)
     }
 
-    /// Deletes and re-creates every peer, without endpoints. A peer that tried to handshake
-    /// while the link was up without an endpoint (wg-quick up on a restored server does that) keeps
-    /// its rate limit and retransmit timer across a link down and up, and would not handshake
-    /// again for up to 5 s after a takeover; a new peer starts clean. And a backup whose link
-    /// someone brings up must not know any endpoint: it would handshake with the clients and take
-    /// their sessions away from the master.
-    private func resetPeers(_ s: inout State) {
-        let device: WGNetlink.Device
-        do { device = try s.client.device(named: interface) } catch { return }
+    /// Deletes and re-creates every peer of `device` (a fresh dump), without endpoints. A peer
+    /// that tried to handshake while the link was up without an endpoint (wg-quick up on a restored
+    /// server does that) keeps its rate limit and retransmit timer across a link down and up, and
+    /// would not handshake again for up to 5 s after a takeover; a new peer starts clean. And a
+    /// backup whose link someone brings up must not know any endpoint: it would handshake with the
+    /// clients and take their sessions away from the master.
+    private func resetPeers(_ device: WGNetlink.Device, _ s: inout State) {
         guard !device.peers.isEmpty else { return }
         let removal = device.peers.map { PeerConfig(publicKey: $0.publicKey, remove: true) }
         let creation = device.peers.map { peer in
@@ -168,6 +175,18 @@ final class WireGuardFailover: Sendable {
         }
     }
 
+    /// What a peer reset keeps, to tell whether someone is still configuring the device.
+    private static func configuration(_ device: WGNetlink.Device) -> Int {
+        var hasher = Hasher()
+        for peer in device.peers {
+            hasher.combine(peer.publicKey)
+            hasher.combine(peer.allowedIPs)
+            hasher.combine(peer.persistentKeepalive)
+            hasher.combine(peer.presharedKey != nil)
+        }
+        return hasher.finalize()
+    }
+
     private func setLink(_ s: inout State, up: Bool) {
         if !up { keepAddressesOnDown() }
         do { try s.links.setLink(named: interface, up: up) } catch .noSuchDevice { } catch {
@@ -175,9 +194,16 @@ final class WireGuardFailover: Sendable {
         }
     }
 
+    /// How long after stepping down a server re-creates its peers.
+    static let peerResetDelay = Microseconds(2_000_000)
+
     /// Synced endpoints in, link up, a handshake with every peer, addresses and routes back.
     private func takeOver(_ s: inout State, now: Microseconds) {
         let started = wallClock()
+        if s.peerResetDue != nil, let device = try? s.client.device(named: interface) {  // back within the delay
+            resetPeers(device, &s)
+            s.peerResetDue = nil
+        }
         let device: WGNetlink.Device
         do { device = try s.client.device(named: interface) } catch {
             log("(\(instance)) takeover: \(error)")
@@ -276,27 +302,61 @@ final class WireGuardFailover: Sendable {
             // deletion is over (it holds the RTNL lock, hundreds of ms with many peers on a slow
             // machine), and the backup would hear of it that much later. The last event tells.
             if s.role == .master, let last = events.last(where: { $0.link?.name == interface }) {
-                if case .removed = last { return false }
-                if last.link?.isUp == false { return false }
+                if case .removed = last { s.verdict = false; return false }
+                if last.link?.isUp == false { s.verdict = false; return false }
             }
-            let device: WGNetlink.Device
-            do { device = try s.client.device(named: interface) } catch {
-                return false
-            }
-            guard device.privateKey != nil else { return false }
-            let up = (try? s.links.link(named: interface).isUp) ?? false
-            if s.role == .master {
-                guard up else { return false }
-                publish(device, &s, now: now)
-                noteHandshakes(device, &s, now: now)
-            } else if up && (s.role == .backup || s.role == .fault) {
-                // Someone brought it up behind our back (wg-quick up): one server only.
-                log("(\(instance)) \(interface) is up on the \(s.role == .backup ? "backup" : "faulted server"); setting it down")
-                setLink(&s, up: false)
-                resetPeers(&s)
-            }
-            return true
+            // A check dumps the device, which costs in proportion to its peers (30 ms for 100 on an
+            // emulated CPU). Checks are spaced so that they take at most a tenth of a CPU, and come
+            // at least every second. An event on the link of a server that is not the master (its
+            // own takeover's link up is none) brings the next one forward.
+            let linkEvent = events.contains { $0 == .overrun || (s.role != .master && $0.link?.name == interface) }
+            guard linkEvent || now >= s.nextCheck || s.verdict == nil else { return s.verdict }
+            let verdict = check(&s, now: now)
+            let cost = Self.monotonicNow() - now
+            s.nextCheck = now + max(Self.checkInterval, min(Microseconds(cost.value * 10), .seconds(1)))
+            s.verdict = verdict
+            return verdict
         }
+    }
+
+    /// The shortest time between two checks, and the monitor's poll interval.
+    static let checkInterval = Microseconds(100_000)
+
+    private static func monotonicNow() -> Microseconds {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Microseconds(Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
+    }
+
+    /// The health check, the master's publishing, and the backup's upkeep.
+    private func check(_ s: inout State, now: Microseconds) -> Bool {
+        let device: WGNetlink.Device
+        do { device = try s.client.device(named: interface) } catch {
+            return false
+        }
+        guard device.privateKey != nil else { return false }
+        // A reset re-creates the peers as this dump shows them. While someone else configures the
+        // device (wg setconf sends many peers in several messages), a dump can catch a peer before
+        // its allowed IPs arrive, and the reset would re-create it without them: so only once two
+        // checks in a row saw the same configuration.
+        let configuration = Self.configuration(device)
+        defer { s.lastConfiguration = configuration }
+        if let due = s.peerResetDue, now >= due, s.role != .master, configuration == s.lastConfiguration {
+            resetPeers(device, &s)
+            s.peerResetDue = nil
+        }
+        let up = (try? s.links.link(named: interface).isUp) ?? false
+        if s.role == .master {
+            guard up else { return false }
+            publish(device, &s, now: now)
+            noteHandshakes(device, &s, now: now)
+        } else if up && (s.role == .backup || s.role == .fault) {
+            // Someone brought it up behind our back (wg-quick up): one server only.
+            log("(\(instance)) \(interface) is up on the \(s.role == .backup ? "backup" : "faulted server"); setting it down")
+            setLink(&s, up: false)
+            s.peerResetDue = now
+        }
+        return true
     }
 
     private func publish(_ device: WGNetlink.Device, _ s: inout State, now: Microseconds) {
