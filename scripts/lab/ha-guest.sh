@@ -364,6 +364,9 @@ EOF
         echo "PHASE $(now) fault"
         event A "fault $FAULT"
         inject
+        # How long the command took: deleting wg1 holds the kernel's RTNL lock, which every
+        # netlink query of the servers then waits for.
+        [ "$FAULT" = stop ] || event A "fault $FAULT done"
         sleep "$wait_time"
         master_state B
         echo "PHASE $(now) restore"
