@@ -305,8 +305,8 @@ final class WireGuardFailover: Sendable {
                 if case .removed = last { s.verdict = false; return false }
                 if last.link?.isUp == false { s.verdict = false; return false }
             }
-            // A check dumps the device, which costs in proportion to its peers (30 ms for 100 on an
-            // emulated CPU). Checks are spaced so that they take at most a tenth of a CPU, and come
+            // A check dumps the device, which costs in proportion to its peers (tens of ms for 100
+            // under TCG). Checks are spaced so that they take at most a tenth of a CPU, and come
             // at least every second. An event on the link of a server that is not the master (its
             // own takeover's link up is none) brings the next one forward.
             let linkEvent = events.contains { $0 == .overrun || (s.role != .master && $0.link?.name == interface) }
