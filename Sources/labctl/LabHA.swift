@@ -22,7 +22,7 @@ extension Lab {
                 With --nat N, the last N clients sit behind a router that masquerades them (ports
                 remapped to 20000-29999): their endpoint is the NAT mapping. With --ipv4, servers,
                 clients and the VIP (172.16.0.2) talk IPv4; the tunnel stays IPv6.
-                With --host-clients, the clients that are not behind NAT run on the host instead, as
+                With --host-clients, every client (and the NAT router) runs on the host instead, as
                 wireguard-go processes in network namespaces bridged to the VM's NIC (a tap device;
                 needs root), so that their handshakes do not take the emulated CPUs from the
                 servers. Each such scenario boots a VM of its own.
@@ -58,7 +58,7 @@ extension Lab {
         @Flag(name: .customLong("keep-addr"), help: "Set keep_addr_on_down=1 on the servers (keepalived runs).")
         var keepAddr = false
 
-        @Flag(name: .customLong("host-clients"), help: "Run the clients that are not behind NAT on the host (wireguard-go); needs root.")
+        @Flag(name: .customLong("host-clients"), help: "Run the clients and the NAT router on the host (wireguard-go); needs root.")
         var hostClients = false
 
         @Option(help: "Fault and restore rounds per scenario.")
@@ -139,7 +139,7 @@ extension Lab {
             // the VM on their tap. The probe's report comes when they are taken down.
             let keys = "/tmp/labctl-ha.\(getpid()).host"
             let labctl = readlink("/proc/self/exe") ?? "labctl"
-            let (up, upStatus) = try shell("LABCTL=\(labctl) \(host) up \(keys) \(onHost.peers) \(onHost.hostClients) \(onHost.family)")
+            let (up, upStatus) = try shell("LABCTL=\(labctl) \(host) up \(keys) \(onHost.peers) \(onHost.hostClients) \(onHost.nat) \(onHost.family)")
             guard upStatus == 0 else {
                 _ = try? shell("\(host) down \(keys)")
                 throw LabError("\(host) up: \(up.last ?? "failed")")
@@ -190,7 +190,7 @@ extension Lab {
         /// One scenario as the guest script takes it: IMPL:FAULT:PEERS:KEEPADDR:NAT:FAMILY:HOST.
         struct Planned {
             var impl: String, fault: String, peers: Int, keepAddr: Bool, nat: Int, family: Int
-            /// Clients on the host: all those not behind NAT, or none.
+            /// Clients on the host: all of them, or none.
             var hostClients: Int
 
             var spec: String { "\(impl):\(fault):\(peers):\(keepAddr ? 1 : 0):\(nat):\(family):\(hostClients)" }
@@ -213,8 +213,7 @@ extension Lab {
                         else { throw usage }
                     }
                     let nat = natted ?? 0
-                    guard !onHost || nat < n else { throw LabError("--scenario '\(s)': every client is behind NAT, so none can run on the host") }
-                    return Planned(impl: parts[0], fault: parts[1], peers: n, keepAddr: keep, nat: nat, family: family ?? 6, hostClients: onHost ? n - nat : 0)
+                    return Planned(impl: parts[0], fault: parts[1], peers: n, keepAddr: keep, nat: nat, family: family ?? 6, hostClients: onHost ? n : 0)
                 }
             }
             let impls = compare ? ["labctl", "keepalived"] : impl.split(separator: ",").map(String.init)
@@ -225,13 +224,13 @@ extension Lab {
                 guard let n = Int(p), (1...200).contains(n) else { throw LabError("--peers '\(p)': expected 1 to 200") }
                 return n
             }
-            guard nat >= 0, let fewest = counts.min(), nat <= fewest, !hostClients || nat < fewest else {
-                throw LabError("--nat \(nat): expected 0 to the number of clients (\(counts.min() ?? 0))\(hostClients ? ", less with --host-clients" : "")")
+            guard nat >= 0, let fewest = counts.min(), nat <= fewest else {
+                throw LabError("--nat \(nat): expected 0 to the number of clients (\(counts.min() ?? 0))")
             }
             var out: [Planned] = []
             for i in impls { for f in chosen { for n in counts {
                 let keep = i == "keepalived" && (keepAddr || compare)
-                out.append(Planned(impl: i, fault: f, peers: n, keepAddr: keep, nat: nat, family: ipv4 ? 4 : 6, hostClients: hostClients ? n - nat : 0))
+                out.append(Planned(impl: i, fault: f, peers: n, keepAddr: keep, nat: nat, family: ipv4 ? 4 : 6, hostClients: hostClients ? n : 0))
             } } }
             return out
         }

@@ -15,8 +15,9 @@
 # packets to that mapping reach the client.
 # FAMILY 4 runs the same over IPv4 underneath (the tunnel stays IPv6): A 172.16.0.3, B .0.4, VIP
 # .0.2/16, clients 172.16.1.N; r at 172.16.0.254 and 10.3.0.1/16, its clients at 10.3.1.N.
-# HOST > 0: clients c1…cHOST run on the host instead (scripts/lab/ha-host.sh, wireguard-go), on the
-# far side of the guest's eth0, which joins the bridge. The host made every key (/test/keys) and
+# HOST > 0: clients c1…cHOST run on the host instead (scripts/lab/ha-host.sh, wireguard-go, and a
+# NAT router of its own with the same addresses), on the far side of the guest's eth0, which joins
+# the bridge. The host made every key (/test/keys) and
 # pings those clients itself; the guest's probe sends it the guest's clock, from the bridge's own
 # address 2001:db8:1::fc (172.16.0.252 too on IPv4) to 2001:db8:1::fd port 51999.
 set -u
@@ -238,7 +239,8 @@ setup() {
         must $IP address add 2001:db8:1::fc/64 dev br0 nodad
         [ "$FAMILY" = 4 ] && must $IP address add 172.16.0.252/16 dev br0
     fi
-    [ "$NAT" -gt 0 ] && nat_router
+    # The NAT clients are the last ones: on the host (with a router there) or all here.
+    [ "$NAT" -gt 0 ] && [ "$HOST" -lt "$PEERS" ] && nat_router
     : > $LAB/server.conf
     printf '[Interface]\nPrivateKey = %s\nListenPort = 51800\n' "$(cat $LAB/server.key)" > $LAB/server.conf
     i=1

@@ -1,17 +1,21 @@
 #!/usr/bin/env bash
 # The HA lab's clients on the host, for `labctl lab ha --host-clients`: each one wireguard-go in a
-# network namespace of its own, on a bridge with the tap that the VM's eth0 sits on. Their
-# Curve25519 work runs at the host's speed instead of on the VM's emulated CPUs.
+# network namespace of its own, on a bridge with the tap that the VM's eth0 sits on, and the last
+# NAT of them behind a NAT router of their own. Their Curve25519 work runs at the host's speed
+# instead of on the VM's emulated CPUs, which are left to the servers.
 #
-# usage: scripts/lab/ha-host.sh up DIR PEERS HOST FAMILY
+# usage: scripts/lab/ha-host.sh up DIR PEERS HOST NAT FAMILY
 #          Makes the keys of the servers and all PEERS clients in DIR (the guest takes them from
-#          there), brings up clients c1…cHOST on the host, and starts `labctl lab probe` over them.
+#          there), brings up clients c1…cHOST on the host (those after PEERS-NAT behind the
+#          router), and starts `labctl lab probe` over them.
 #        scripts/lab/ha-host.sh down DIR
 #          Stops the probe, prints its report (in the guest's clock), and removes everything.
 # Needs root. $LABCTL names the labctl binary (default: labctl on PATH).
 # Names: namespace labha-h holds the bridge (2001:db8:1::fd, where the guest's probe sends its
 # clock to port 51999) and the tap labha-tap; client N is namespace labha-cN with eth0 and
-# wireguard-go's labha-wN. Addresses follow scripts/lab/ha-guest.sh.
+# wireguard-go's labha-wN. The router is namespace labha-r: eth0 on the bridge, lan0 on the NAT
+# clients' bridge hlan (in labha-h), masquerading them to UDP ports 20000-29999. Addresses follow
+# scripts/lab/ha-guest.sh.
 set -euo pipefail
 labctl=${LABCTL:-labctl}
 hub=labha-h
@@ -25,12 +29,39 @@ clean() {
     local dir=$1
     for f in "$dir"/*.pid; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
     pkill -9 -f '^wireguard-go -f labha-w' 2>/dev/null || true
-    for ns in $(ip netns list | cut -d' ' -f1 | grep -E '^labha-(h|c[0-9]+)$'); do ip netns del "$ns"; done
+    for ns in $(ip netns list | cut -d' ' -f1 | grep -E '^labha-(h|r|c[0-9]+)$'); do ip netns del "$ns"; done
     rm -f /var/run/wireguard/labha-w*.sock
 }
 
+# The NAT router between the bridge and hlan, as the guest's router r.
+nat_router() {
+    local family=$1 router=2001:db8:1::fe/64 gateway=2001:db8:3::1/64 nodad=nodad table=ip6
+    [ "$family" = 4 ] && router=172.16.0.254/16 gateway=10.3.0.1/16 nodad= table=ip
+    ip netns add labha-r
+    ip -n $hub link add hlan type bridge
+    echo 0 | ip netns exec $hub tee /sys/class/net/hlan/bridge/multicast_snooping > /dev/null
+    ip -n $hub link set hlan up
+    ip -n $hub link add labha-vr type veth peer name eth0 netns labha-r
+    ip -n $hub link set labha-vr master hbr up
+    ip -n $hub link add labha-vrl type veth peer name lan0 netns labha-r
+    ip -n $hub link set labha-vrl master hlan up
+    ip netns exec labha-r sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding; echo 1 > /proc/sys/net/ipv4/ip_forward'
+    for dev in lo eth0 lan0; do ip -n labha-r link set $dev up; done
+    ip -n labha-r address add $router dev eth0 $nodad
+    ip -n labha-r address add $gateway dev lan0 $nodad
+    ip netns exec labha-r nft -f - <<EOF
+table $table lab_nat {
+    chain postrouting {
+        type nat hook postrouting priority srcnat; policy accept;
+        oifname "eth0" meta l4proto udp masquerade to :20000-29999
+        oifname "eth0" masquerade
+    }
+}
+EOF
+}
+
 up() {
-    local dir=$1 peers=$2 host=$3 family=$4
+    local dir=$1 peers=$2 host=$3 nat=$4 family=$5
     clean "$dir"
     mkdir -p -m 700 "$dir"
     (umask 077
@@ -50,18 +81,26 @@ up() {
     ip -n $hub address add 2001:db8:1::fd/64 dev hbr nodad
     ip -n $hub tuntap add dev $tap mode tap
     ip -n $hub link set $tap master hbr up
+    [ "$nat" -gt 0 ] && nat_router "$family"
 
     local probed=()
     for i in $(seq 1 "$host"); do
-        local ns=labha-c$i wg=labha-w$i
+        local ns=labha-c$i wg=labha-w$i segment=hbr natted=
+        [ "$i" -gt $((peers - nat)) ] && segment=hlan natted=1
         ip netns add "$ns"
         ip link add "labha-v$i" type veth peer name eth0 netns "$ns"
         ip link set "labha-v$i" netns $hub
-        ip -n $hub link set "labha-v$i" master hbr up
+        ip -n $hub link set "labha-v$i" master $segment up
         ip netns exec "$ns" sh -c 'echo 0 > /proc/sys/net/ipv6/conf/eth0/accept_dad; echo 0 > /proc/sys/net/ipv6/conf/default/accept_dad'
         ip -n "$ns" link set lo up
         ip -n "$ns" link set eth0 up
-        if [ "$family" = 4 ]; then
+        if [ -n "$natted" ] && [ "$family" = 4 ]; then
+            ip -n "$ns" address add "10.3.1.$i/16" dev eth0
+            ip -n "$ns" route add default via 10.3.0.1
+        elif [ -n "$natted" ]; then
+            ip -n "$ns" address add "2001:db8:3::$(hex "$i")/64" dev eth0 nodad
+            ip -n "$ns" route add default via 2001:db8:3::1
+        elif [ "$family" = 4 ]; then
             ip -n "$ns" address add "172.16.1.$i/16" dev eth0
         else
             ip -n "$ns" address add "2001:db8:1::$(hex "$i")/64" dev eth0 nodad
@@ -101,7 +140,7 @@ down() {
 }
 
 case ${1:-} in
-    up) [ $# -eq 5 ] || { echo "usage: $0 up DIR PEERS HOST FAMILY" >&2; exit 2; }; up "$2" "$3" "$4" "$5" ;;
+    up) [ $# -eq 6 ] || { echo "usage: $0 up DIR PEERS HOST NAT FAMILY" >&2; exit 2; }; up "$2" "$3" "$4" "$5" "$6" ;;
     down) [ $# -eq 2 ] || { echo "usage: $0 down DIR" >&2; exit 2; }; down "$2" ;;
-    *) echo "usage: $0 up DIR PEERS HOST FAMILY | down DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 up DIR PEERS HOST NAT FAMILY | down DIR" >&2; exit 2 ;;
 esac
