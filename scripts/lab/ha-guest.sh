@@ -313,6 +313,26 @@ inject() {
     esac
 }
 
+# The fault under a watchdog. Once, in a fresh-clone `make test`, A's `ip link del wg1` never
+# returned, and B could not take over either (it needs the RTNL lock too). After 60 s the watchdog
+# prints the kernel's blocked tasks and ends the run, rather than leaving the VM to its time limit.
+inject_watched() {
+    inject &
+    fault_pid=$!
+    ( sleep 60
+      kill -0 $fault_pid 2>/dev/null || exit 0
+      event A "fault $FAULT still running after 60 s: the kernel's blocked tasks follow"
+      echo w > /proc/sysrq-trigger
+      dmesg | tail -n 80 | sed 's/^/KERN /'
+      echo "lab: the fault command hung (scenario $IMPL:$FAULT:$PEERS)"
+      echo "@@LABCTL-VM-EXIT 1"
+      sync
+      poweroff -f ) &
+    watchdog_pid=$!
+    wait $fault_pid
+    kill $watchdog_pid 2>/dev/null
+}
+
 restore() {
     case $FAULT in
         wg-down) wg_up A restore ;;
@@ -365,7 +385,7 @@ EOF
     while [ $round -le "$rounds" ]; do
         echo "PHASE $(now) fault"
         event A "fault $FAULT"
-        inject
+        inject_watched
         # How long the command took: deleting wg1 holds the kernel's RTNL lock, which every
         # netlink query of the servers then waits for.
         [ "$FAULT" = stop ] || event A "fault $FAULT done"
