@@ -50,6 +50,8 @@ final class WireGuardFailover: Sendable {
         var nextCheck = Microseconds(0)
         /// The peers' configuration at the last check (see `configuration`).
         var lastConfiguration: Int?
+        /// Whether the link is up, as its last event said; nil when no event told.
+        var linkUp: Bool?
         var buffer = [UInt8](repeating: 0, count: 65536)
         var rejected: UInt64 = 0
     }
@@ -209,17 +211,21 @@ final class WireGuardFailover: Sendable {
             log("(\(instance)) takeover: \(error)")
             return
         }
+        track(s.events.drain(), &s)
+        let wasDown = s.linkUp == false
         let endpoints = device.peers.compactMap { s.synced[$0.publicKey] }.filter { $0.endpoint != nil }
         let reachable = device.peers.filter { $0.endpoint != nil || s.synced[$0.publicKey]?.endpoint != nil }
         pinSources(reachable.compactMap { (s.synced[$0.publicKey]?.endpoint ?? $0.endpoint)?.address },
                    flow: RouteFlow(mark: device.firewallMark, udpSourcePort: device.listenPort), &s)
         install(endpoints, &s)
         setLink(&s, up: true)
-        // The kernel sends a keepalive when a peer's persistent keepalive goes from 0 to non-zero;
-        // a keepalive without a session starts a handshake. Two messages give each peer one.
-        if !reachable.isEmpty {
-            let first = reachable.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive == 0 ? 1 : 0) }
-            let second = reachable.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive) }
+        // The kernel sends a keepalive when a peer's persistent keepalive goes from 0 to non-zero,
+        // and to every peer with one when the link comes up; a keepalive without a session starts
+        // a handshake. Two messages give one to each peer that the link coming up did not.
+        let quiet = reachable.filter { !wasDown || $0.persistentKeepalive == 0 }
+        if !quiet.isEmpty {
+            let first = quiet.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive == 0 ? 1 : 0) }
+            let second = quiet.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive) }
             do {
                 try s.client.configure(interface, DeviceConfig(peers: first))
                 try s.client.configure(interface, DeviceConfig(peers: second))
@@ -297,6 +303,7 @@ final class WireGuardFailover: Sendable {
     private func poll(now: Microseconds) -> Bool? {
         state.withLock { s in
             let events = s.events.drain()
+            track(events, &s)
             receiveSync(&s)
             // The master's link went down or away: fail now. Asking the kernel would wait until a
             // deletion is over (it holds the RTNL lock, hundreds of ms with many peers on a slow
@@ -316,6 +323,18 @@ final class WireGuardFailover: Sendable {
             s.nextCheck = now + max(Self.checkInterval, min(Microseconds(cost.value * 10), .seconds(1)))
             s.verdict = verdict
             return verdict
+        }
+    }
+
+    /// Keeps `linkUp` as the interface's last event says.
+    private func track(_ events: [LinkEvents.Event], _ s: inout State) {
+        for event in events {
+            switch event {
+            case .changed(let link) where link.name == interface: s.linkUp = link.isUp
+            case .removed(let link) where link.name == interface: s.linkUp = nil
+            case .overrun: s.linkUp = nil
+            default: continue
+            }
         }
     }
 

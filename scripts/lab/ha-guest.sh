@@ -243,10 +243,13 @@ setup() {
     [ "$NAT" -gt 0 ] && [ "$HOST" -lt "$PEERS" ] && nat_router
     : > $LAB/server.conf
     printf '[Interface]\nPrivateKey = %s\nListenPort = 51800\n' "$(cat $LAB/server.key)" > $LAB/server.conf
+    # A persistent keepalive for the NAT clients and the odd ones: a takeover handshakes with
+    # both kinds of peer in different ways (see WireGuardFailover.takeOver).
     i=1
     while [ $i -le "$PEERS" ]; do
         clients_key $i
-        printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 2001:db8:2::%s/128\nPersistentKeepalive = 25\n' "$(cat $LAB/c$i.pub)" "$(hex $i)" >> $LAB/server.conf
+        printf '\n[Peer]\nPublicKey = %s\nAllowedIPs = 2001:db8:2::%s/128\n' "$(cat $LAB/c$i.pub)" "$(hex $i)" >> $LAB/server.conf
+        if behind_nat $i || [ $((i % 2)) = 1 ]; then echo 'PersistentKeepalive = 25' >> $LAB/server.conf; fi
         i=$((i + 1))
     done
     for ns in A B $(i=$((HOST + 1)); while [ $i -le "$PEERS" ]; do echo c$i; i=$((i + 1)); done); do
