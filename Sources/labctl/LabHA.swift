@@ -10,7 +10,7 @@ extension Lab {
             commandName: "ha",
             abstract: "Boot the HA WireGuard pair in a VM, inject a fault, and time the clients' tunnel outage.",
             discussion: """
-                Servers A (priority 250) and B (200) share one WireGuard identity (wg1, port 51800,
+                Servers A (priority 250) and B (240) share one WireGuard identity (wg1, port 51800,
                 2001:db8:2::1/64) and the VIP 2001:db8:1::2 that the clients use as their endpoint.
                 The clients ping 2001:db8:2::1 through the tunnel every 0.1 s. Then A suffers the fault,
                 is restored, and preempts again; every round is timed.
@@ -92,7 +92,7 @@ extension Lab {
             if scenarios.contains(where: { $0.hostClients > 0 }) && geteuid() != 0 {
                 throw LabError("clients on the host need root (network namespaces and a tap device)")
             }
-            let skew = (256.0 - 200.0) / 256.0 * advertInt
+            let skew = (256.0 - 240.0) / 256.0 * advertInt
             // One boot for every scenario inside the VM, and one for each with clients on the host
             // (their wireguard-go processes and the host's probe belong to that scenario).
             let inGuest = scenarios.filter { $0.hostClients == 0 }

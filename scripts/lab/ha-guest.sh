@@ -268,7 +268,7 @@ setup() {
     must inns B $IP address add $B_ADDRESS/$PLEN dev eth0 $NODAD
     for server in A B; do wg_up $server; done
     vrrp_config A 250 > $LAB/A.conf
-    vrrp_config B 200 > $LAB/B.conf
+    vrrp_config B 240 > $LAB/B.conf
     i=$((HOST + 1))
     while [ $i -le "$PEERS" ]; do
         if behind_nat $i; then
