@@ -112,6 +112,8 @@ final class WireGuardFailover: Sendable {
         }
         state = Mutex(State(client: try WireGuardClient(), links: links, events: try LinkEvents(), sync: sync, key: key,
                             destinations: destinations, addresses: addresses, routes: routes, sources: sources))
+        // After the events socket opened, so that any later change comes as an event.
+        state.withLock { s in s.linkUp = try? s.links.link(named: interface).isUp }
         log("(\(cfg.name)) drives \(binding.interface): restores \(addresses.map(\.description).joined(separator: " ")) routes \(routes.map(\.description).joined(separator: " "))\(key == nil ? ", no endpoint sync" : ", endpoint sync to \(destinations.map(\.description).joined(separator: " ")) port \(binding.syncPort)")")
     }
 
