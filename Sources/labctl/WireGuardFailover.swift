@@ -135,15 +135,19 @@ final class WireGuardFailover: Sendable {
 
     func transition(to role: VRRPRole, now: Microseconds) {
         state.withLock { s in
+            let previous = s.role
             s.role = role
             if role == .master {
                 takeOver(&s, now: now)
             } else {
                 setLink(&s, up: false)
                 unpinSources(&s)
-                // Later: the link is down, so the peers' state does no harm meanwhile, and
-                // re-creating them now would load the machine while the new master takes over.
-                if role != .initialize { s.peerResetDue = now + Self.peerResetDelay }
+                // A master stepping down re-creates them later: its link is down, so the peers'
+                // state does no harm meanwhile, and re-creating them now would load the machine
+                // while the new master takes over. Otherwise (a speaker starting, say) at once, so
+                // that it is done before this server preempts: a takeover that still has it to
+                // do does it first, and is that much slower.
+                if role != .initialize { s.peerResetDue = previous == .master ? now + Self.peerResetDelay : now }
             }
         }
     }
