@@ -94,8 +94,13 @@ struct HALabResult {
 
     var withinBound: Bool {
         guard let o = outage, let p = preemptOutage else { return false }
-        return o <= bound && p <= bound
+        return isWithinBound(o) && isWithinBound(p)
     }
+
+    /// Compared at the millisecond that the report prints and the JSON carries: the probe's
+    /// send times jitter by fractions of a millisecond, so that 10 lost pings at 0.1 s are not
+    /// "1.000 s, OVER the 1.000 s bound".
+    func isWithinBound(_ outage: Double) -> Bool { milliseconds(outage) <= bound }
 
     func text() -> String {
         let zero = firstFault ?? events.first?.t ?? 0
@@ -110,7 +115,7 @@ struct HALabResult {
             if phase.name == "fault" { round += 1 }
             let lost = phase.firstLost.map { "lost pings \(secondsText($0 - zero, signed: true)) … \(secondsText((phase.lastLost ?? $0) - zero, signed: true))" } ?? "no ping lost"
             let outage = phase.outage.map { "outage \(secondsText($0)) s" } ?? "NOT RECOVERED"
-            let verdict = (phase.outage.map { $0 <= bound } ?? false) ? "within" : "OVER"
+            let verdict = (phase.outage.map(isWithinBound) ?? false) ? "within" : "OVER"
             let slowest = phase.slowestPeer.map { " (longest: \($0))" } ?? ""
             out += "   round \(round) \(phase.name == "fault" ? "fault  " : "preempt"): \(outage)\(slowest), \(lost), \(phase.peersRecovered)/\(peers) peers recovered; \(verdict) the \(secondsText(bound)) s bound\n"
         }

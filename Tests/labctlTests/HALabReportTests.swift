@@ -36,6 +36,14 @@ struct HALabReportTests {
         #expect(object["ratios"] is [Any])
     }
 
+    @Test("An outage is held to its bound at the millisecond the report prints")
+    func boundAtTheMillisecond() {
+        let r = HALabResult(impl: "labctl", fault: "wg-down", peers: 1, keepAddr: false, advertisementInterval: 1, skew: 0.0625)
+        #expect(r.isWithinBound(1.0004))
+        #expect(!r.isWithinBound(1.0006))
+        #expect(r.isWithinBound(0.7))
+    }
+
     @Test("An open gap means not recovered; no answer before the fault means it never worked")
     func unrecoveredAndNeverWorked() {
         let lines = ["SCENARIO keepalived stop 1 0", "PHASE 10.0 fault", "PHASE 20.0 restore", "PHASE 30.0 end",
