@@ -86,8 +86,9 @@ extension Lab {
             let directory = harness.contains("/") ? String(harness[..<harness.lastIndex(of: "/")!]) : "."
             let guest = directory + "/../lab/ha-guest.sh"
             let host = directory + "/../lab/ha-host.sh"
-            guard access(harness, X_OK) == 0, access(guest, R_OK) == 0, access(host, X_OK) == 0 else {
-                throw LabError("\(harness), \(guest) or \(host) not found: run labctl lab ha from the labctl project directory")
+            let natRules = directory + "/../lab/nat.nft"
+            guard access(harness, X_OK) == 0, access(guest, R_OK) == 0, access(host, X_OK) == 0, access(natRules, R_OK) == 0 else {
+                throw LabError("\(harness), \(guest), \(host) or \(natRules) not found: run labctl lab ha from the labctl project directory")
             }
             if scenarios.contains(where: { $0.hostClients > 0 }) && geteuid() != 0 {
                 throw LabError("clients on the host need root (network namespaces and a tap device)")
@@ -103,7 +104,7 @@ extension Lab {
                 if !output.json {
                     StandardError.write("lab ha: booting the VM for \(boot.count) scenario\(boot.count == 1 ? "" : "s")\(boots.count > 1 ? " (\(k + 1) of \(boots.count) boots)" : "")…\n")
                 }
-                lines += try self.boot(boot, guest: guest, host: host, skew: skew)
+                lines += try self.boot(boot, guest: guest, host: host, natRules: natRules, skew: skew)
             }
             let results = HALabReport.parse(lines, advertisementInterval: advertInt, skew: skew)
             guard results.count == scenarios.count else {
@@ -117,7 +118,7 @@ extension Lab {
         }
 
         /// Boots the VM for `scenarios` and returns what the guest (and the host's probe) printed.
-        private func boot(_ scenarios: [Planned], guest: String, host: String, skew: Double) throws -> [String] {
+        private func boot(_ scenarios: [Planned], guest: String, host: String, natRules: String, skew: Double) throws -> [String] {
             let baselineWait = max(18.0, 3 * advertInt + 15)
             let env = """
                 SCENARIOS="\(scenarios.map(\.spec).joined(separator: " "))"
@@ -132,8 +133,9 @@ extension Lab {
             let envPath = "/tmp/labctl-ha.\(getpid()).env"
             try SecretFile.write(Array(env.utf8), to: envPath)
             defer { unlink(envPath) }
+            let options = "-c \(cpus) -m \(memory) -t 1800 -f \(envPath):/test/ha.env -f \(natRules):/test/nat.nft"
             guard let onHost = scenarios.first(where: { $0.hostClients > 0 }) else {
-                return try vm("\(harness) -c \(cpus) -m \(memory) -t 1800 -f \(envPath):/test/ha.env \(guest)")
+                return try vm("\(harness) \(options) \(guest)")
             }
             // The clients on the host, their keys (and the servers'), and the host's probe; then
             // the VM on their tap. The probe's report comes when they are taken down.
@@ -146,7 +148,7 @@ extension Lab {
             }
             let guestLines: [String]
             do {
-                guestLines = try vm("ip netns exec labha-h \(harness) -n labha-tap -c \(cpus) -m \(memory) -t 1800 -f \(envPath):/test/ha.env -f \(keys):/test/keys \(guest)")
+                guestLines = try vm("ip netns exec labha-h \(harness) -n labha-tap \(options) -f \(keys):/test/keys \(guest)")
             } catch {
                 _ = try? shell("\(host) down \(keys)")
                 throw error

@@ -170,10 +170,10 @@ kill_vrrp() {
 # The addresses of the segment the servers and clients share, for FAMILY 4 or 6.
 underlay() {
     if [ "$FAMILY" = 4 ]; then
-        PLEN=16 NODAD= NFT_FAMILY=ip VIP=172.16.0.2 A_ADDRESS=172.16.0.3 B_ADDRESS=172.16.0.4 ROUTER=172.16.0.254
+        PLEN=16 NODAD= VIP=172.16.0.2 A_ADDRESS=172.16.0.3 B_ADDRESS=172.16.0.4 ROUTER=172.16.0.254
         LAN_GATEWAY=10.3.0.1 VIP_ENDPOINT=172.16.0.2:51800
     else
-        PLEN=64 NODAD=nodad NFT_FAMILY=ip6 VIP=2001:db8:1::2 A_ADDRESS=2001:db8:1::3 B_ADDRESS=2001:db8:1::4
+        PLEN=64 NODAD=nodad VIP=2001:db8:1::2 A_ADDRESS=2001:db8:1::3 B_ADDRESS=2001:db8:1::4
         ROUTER=2001:db8:1::fe LAN_GATEWAY=2001:db8:3::1 VIP_ENDPOINT='[2001:db8:1::2]:51800'
     fi
 }
@@ -198,15 +198,7 @@ nat_router() {
     for dev in lo eth0 lan0; do inns r $IP link set $dev up; done
     must inns r $IP address add $ROUTER/$PLEN dev eth0 $NODAD
     must inns r $IP address add $LAN_GATEWAY/$PLEN dev lan0 $NODAD
-    inns r nft -f - <<EOF || { echo "lab: the NAT router's nftables rules failed"; exit 1; }
-table $NFT_FAMILY lab_nat {
-    chain postrouting {
-        type nat hook postrouting priority srcnat; policy accept;
-        oifname "eth0" meta l4proto udp masquerade to :20000-29999
-        oifname "eth0" masquerade
-    }
-}
-EOF
+    inns r nft -f /test/nat.nft || { echo "lab: the NAT router's nftables rules failed"; exit 1; }
 }
 
 # What the master SERVER has after a phase: its routes into the tunnel, and the endpoint of each

@@ -35,8 +35,8 @@ clean() {
 
 # The NAT router between the bridge and hlan, as the guest's router r.
 nat_router() {
-    local family=$1 router=2001:db8:1::fe/64 gateway=2001:db8:3::1/64 nodad=nodad table=ip6
-    [ "$family" = 4 ] && router=172.16.0.254/16 gateway=10.3.0.1/16 nodad= table=ip
+    local family=$1 router=2001:db8:1::fe/64 gateway=2001:db8:3::1/64 nodad=nodad
+    [ "$family" = 4 ] && router=172.16.0.254/16 gateway=10.3.0.1/16 nodad=
     ip netns add labha-r
     ip -n $hub link add hlan type bridge
     echo 0 | ip netns exec $hub tee /sys/class/net/hlan/bridge/multicast_snooping > /dev/null
@@ -49,15 +49,7 @@ nat_router() {
     for dev in lo eth0 lan0; do ip -n labha-r link set $dev up; done
     ip -n labha-r address add $router dev eth0 $nodad
     ip -n labha-r address add $gateway dev lan0 $nodad
-    ip netns exec labha-r nft -f - <<EOF
-table $table lab_nat {
-    chain postrouting {
-        type nat hook postrouting priority srcnat; policy accept;
-        oifname "eth0" meta l4proto udp masquerade to :20000-29999
-        oifname "eth0" masquerade
-    }
-}
-EOF
+    ip netns exec labha-r nft -f "$(dirname "$0")/nat.nft"
 }
 
 up() {
