@@ -17,9 +17,9 @@
 # .0.2/16, clients 172.16.1.N; r at 172.16.0.254 and 10.3.0.1/16, its clients at 10.3.1.N.
 # HOST > 0: clients c1…cHOST run on the host instead (scripts/lab/ha-host.sh, wireguard-go, and a
 # NAT router of its own with the same addresses), on the far side of the guest's eth0, which joins
-# the bridge. The host made every key (/test/keys) and
-# pings those clients itself; the guest's probe sends it the guest's clock, from the bridge's own
-# address 2001:db8:1::fc (172.16.0.252 too on IPv4) to 2001:db8:1::fd port 51999.
+# the bridge. The host made every key (/test/keys) and pings those clients itself; the guest's
+# probe sends it the guest's clock, from the bridge's own address 2001:db8:1::fc (172.16.0.252 too
+# on IPv4) to 2001:db8:1::fd port 51999.
 set -u
 . /test/ha.env
 IP=/usr/sbin/ip
