@@ -325,7 +325,7 @@ final class WireGuardFailover: Sendable {
             let linkEvent = events.contains { $0 == .overrun || (s.role != .master && $0.link?.name == interface) }
             guard linkEvent || now >= s.nextCheck || s.verdict == nil else { return s.verdict }
             let verdict = check(&s, now: now)
-            let cost = Self.monotonicNow() - now
+            let cost = Microseconds.monotonicNow() - now
             s.nextCheck = now + max(Self.checkInterval, min(Microseconds(cost.value * 10), .seconds(1)))
             s.verdict = verdict
             return verdict
@@ -346,12 +346,6 @@ final class WireGuardFailover: Sendable {
 
     /// The shortest time between two checks, and the monitor's poll interval.
     static let checkInterval = Microseconds(100_000)
-
-    private static func monotonicNow() -> Microseconds {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Microseconds(Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
-    }
 
     /// The health check, the master's publishing, and the backup's upkeep.
     private func check(_ s: inout State, now: Microseconds) -> Bool {

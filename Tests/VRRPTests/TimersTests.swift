@@ -36,4 +36,12 @@ struct TimersTests {
         #expect(Microseconds(6_093).description == "0.006093")
         #expect(Microseconds(-5).description == "-0.000005")
     }
+
+    @Test("The speaker's clock does not go back, and counts from boot, not from 1970")
+    func monotonicClock() {
+        let first = Microseconds.monotonicNow()
+        let second = Microseconds.monotonicNow()
+        #expect(first <= second)
+        #expect(first.value > 0 && first < .seconds(10 * 365 * 86_400))
+    }
 }

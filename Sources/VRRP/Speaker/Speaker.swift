@@ -111,11 +111,14 @@ public struct VRRPSpeaker: Sendable {
     }
 }
 
-/// Monotonic time in microseconds.
-func monotonicNow() -> Microseconds {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Microseconds(Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
+extension Microseconds {
+    /// Now on the clock the speaker runs on (CLOCK_MONOTONIC): the `now` it hands to monitors
+    /// and transition handlers.
+    public static func monotonicNow() -> Microseconds {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Microseconds(Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000)
+    }
 }
 
 /// Holds the sockets of one interface and family.
@@ -220,7 +223,7 @@ final class SpeakerEngine {
         signalDescriptor = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
         guard signalDescriptor >= 0 else { throw VRRPSystemError.last("signalfd") }
 
-        let start = monotonicNow()
+        let start = Microseconds.monotonicNow()
         for script in config.scripts {
             let user = try script.user.map { try ScriptRunner.lookup(user: $0, group: script.group) } ?? defaultUser
             scripts[script.name] = RunningScript(script: script, health: TrackedHealth(rise: script.rise, fall: script.fall),
@@ -273,7 +276,7 @@ final class SpeakerEngine {
     /// With `use_vmac`, the primary address is the parent interface's, and the sockets are on the
     /// virtual MAC interface (an IPv6 one gets the parent's link-local address, deprecated).
     private func openSockets(for instance: KeepalivedConfig.Instance) throws -> (socket: Int, primary: VRRPAddress) {
-        let deadline = monotonicNow() + options.addressWait
+        let deadline = Microseconds.monotonicNow() + options.addressWait
         while true {
             let parent = try InterfaceInfo.named(instance.interface)
             var info = instance.virtualMAC == nil ? parent : try InterfaceInfo.named(instance.vrrpInterface)
@@ -291,7 +294,7 @@ final class SpeakerEngine {
                     return (sockets.count - 1, primary)
                 }
             }
-            guard monotonicNow() < deadline else {
+            guard Microseconds.monotonicNow() < deadline else {
                 throw KeepalivedConfigError(instance.location, "vrrp_instance \(instance.name): \(instance.interface) has no usable \(instance.unicastSource.map { "address \($0)" } ?? (instance.isIPv6 ? "IPv6 link-local address" : "IPv4 address"))")
             }
             usleep(50_000)
@@ -355,12 +358,12 @@ final class SpeakerEngine {
         options.log("\(instances.count) instance\(instances.count == 1 ? "" : "s") on \(sockets.count) socket\(sockets.count == 1 ? "" : "s")")
         let scheduling = try ProcessScheduling.apply(global)
         if !scheduling.isEmpty { options.log("scheduling: \(scheduling.joined(separator: ", "))") }
-        checkInterfaces(now: monotonicNow())
+        checkInterfaces(now: Microseconds.monotonicNow())
         pollSet = PollSet(signal: signalDescriptor, control: controlDescriptor, sockets: sockets.map { $0.receive.descriptor },
                           monitors: options.monitors.map(\.descriptors))
         var stopDeadline: Microseconds?
         while true {
-            var now = monotonicNow()
+            var now = Microseconds.monotonicNow()
             if stopping {
                 if notifyQueue.isEmpty && notifyPID == nil { break }
                 if let d = stopDeadline, now >= d { break }
@@ -378,7 +381,7 @@ final class SpeakerEngine {
             let timeout = max(0, (deadline - now).value)
             let ready = labctl_poll_us(&pollSet.descriptors, UInt(watched), timeout)
             if ready < 0 && errno != EINTR { throw VRRPSystemError.last("ppoll") }
-            now = monotonicNow()
+            now = Microseconds.monotonicNow()
             if ready > 0 {
                 if pollSet.descriptors[0].revents != 0 { handleSignals(now: now) }
                 if controlDescriptor >= 0 && pollSet.descriptors[1].revents != 0 { answerStatus(now: now) }
@@ -390,7 +393,7 @@ final class SpeakerEngine {
                 }
             }
             if stopping { continue }
-            now = monotonicNow()
+            now = Microseconds.monotonicNow()
             for i in instances.indices {
                 if let d = instances[i].state.nextDeadline, d <= now { step(i, .tick, now: now) }
             }
@@ -578,7 +581,7 @@ final class SpeakerEngine {
                 changed = true
             }
         }
-        if changed { reevaluate(now: monotonicNow()) }
+        if changed { reevaluate(now: Microseconds.monotonicNow()) }
     }
 
     private func health(_ item: String) -> Bool? {
