@@ -169,18 +169,12 @@ extension NetlinkSocket {
                 if errno == EINTR { continue }
                 throw WireGuardError.system(operation: "netlink receive", errno: Errno(rawValue: errno))
             }
-            var offset = 0
-            while offset + headerSize <= received {
-                let header = buffer.loadUnaligned(fromByteOffset: offset, as: nlmsghdr.self)
-                let length = Int(header.nlmsg_len)
-                guard length >= headerSize, offset + length <= received else {
-                    throw NetlinkDecodeError("reply of length \(length) at offset \(offset) in \(received) bytes")
-                }
+            var messages = NetlinkMessages(UnsafeRawBufferPointer(start: buffer, count: received)).makeIterator()
+            while let (header, message) = messages.next() {
                 let index = Int(header.nlmsg_seq &- firstSequence)
                 if index >= 0, index < count, !answered[index] {  // anything else is not ours
-                    let message = UnsafeRawBufferPointer(start: buffer + offset, count: length)
                     if header.nlmsg_type == UInt16(NLMSG_ERROR) {
-                        guard length >= headerSize + 4 else { throw NetlinkDecodeError("short NLMSG_ERROR") }
+                        guard message.count >= headerSize + 4 else { throw NetlinkDecodeError("short NLMSG_ERROR") }
                         let code = message.loadUnaligned(fromByteOffset: headerSize, as: Int32.self)
                         if code != 0 { outcomes[index] = Errno(rawValue: -code) }
                     } else {
@@ -189,8 +183,8 @@ extension NetlinkSocket {
                     answered[index] = true
                     remaining -= 1
                 }
-                offset += (length + 3) & ~3
             }
+            if let error = messages.malformed { throw error }
         }
         return outcomes
     }
@@ -199,6 +193,36 @@ extension NetlinkSocket {
 /// An error the kernel returned in an `NLMSG_ERROR` message.
 struct NetlinkKernelError: Error {
     let errno: Errno
+}
+
+/// The netlink messages in one datagram, each with its header, in order. Iteration stops at a
+/// message whose length does not fit; the iterator's `malformed` then says why.
+struct NetlinkMessages: Sequence {
+    let datagram: UnsafeRawBufferPointer
+    init(_ datagram: UnsafeRawBufferPointer) { self.datagram = datagram }
+
+    func makeIterator() -> Iterator { Iterator(datagram: datagram) }
+
+    struct Iterator: IteratorProtocol {
+        let datagram: UnsafeRawBufferPointer
+        var offset = 0
+        var malformed: NetlinkDecodeError?
+
+        mutating func next() -> (header: nlmsghdr, message: UnsafeRawBufferPointer)? {
+            let headerSize = MemoryLayout<nlmsghdr>.size
+            guard offset + headerSize <= datagram.count else { return nil }
+            let header = datagram.loadUnaligned(fromByteOffset: offset, as: nlmsghdr.self)
+            let length = Int(header.nlmsg_len)
+            guard length >= headerSize, offset + length <= datagram.count else {
+                malformed = NetlinkDecodeError("reply of length \(length) at offset \(offset) in \(datagram.count) bytes")
+                offset = datagram.count
+                return nil
+            }
+            let message = UnsafeRawBufferPointer(rebasing: datagram[offset..<(offset + length)])
+            offset += (length + 3) & ~3
+            return (header, message)
+        }
+    }
 }
 
 /// The payload of a netlink message after the netlink header and a fixed header of `T`.

@@ -536,18 +536,11 @@ public struct LinkEvents: ~Copyable, Sendable {
     /// The events in one datagram; what is not a link message, or is malformed, is skipped.
     public static func decode(_ datagram: UnsafeRawBufferPointer) -> [Event] {
         var events: [Event] = []
-        let headerSize = MemoryLayout<nlmsghdr>.size
-        var offset = 0
-        while offset + headerSize <= datagram.count {
-            let header = datagram.loadUnaligned(fromByteOffset: offset, as: nlmsghdr.self)
-            let length = Int(header.nlmsg_len)
-            guard length >= headerSize, offset + length <= datagram.count else { break }
-            let message = UnsafeRawBufferPointer(rebasing: datagram[offset..<(offset + length)])
+        for (header, message) in NetlinkMessages(datagram) {
             if header.nlmsg_type == UInt16(RTM_NEWLINK) || header.nlmsg_type == UInt16(RTM_DELLINK),
                let link = try? NetworkLink(message: message) {
                 events.append(header.nlmsg_type == UInt16(RTM_DELLINK) ? .removed(link) : .changed(link))
             }
-            offset += (length + 3) & ~3
         }
         return events
     }

@@ -147,4 +147,22 @@ struct NetlinkMessageTests {
                            .removed(NetworkLink(index: 7, name: "wg1", kind: nil, isUp: false, mtu: 0))])
         #expect(events.last?.link?.name == "wg1")
     }
+
+    @Test("A datagram's messages in order, then the reason a truncated one stopped the walk")
+    func messagesOfADatagram() {
+        let first = Self.linkMessage(type: 16, index: 7, up: true, name: "wg1")
+        let second = Self.linkMessage(type: 17, index: 8, up: false, name: "wg2")
+        (first + second).withUnsafeBytes { bytes in
+            var it = NetlinkMessages(bytes).makeIterator()
+            #expect(it.next()?.message.count == first.count)
+            #expect(it.next()?.header.nlmsg_type == 17)
+            #expect(it.next() == nil && it.malformed == nil)
+        }
+        (first + second.prefix(20)).withUnsafeBytes { bytes in
+            var it = NetlinkMessages(bytes).makeIterator()
+            #expect(it.next()?.header.nlmsg_type == 16)
+            #expect(it.next() == nil)
+            #expect(it.malformed != nil)
+        }
+    }
 }
