@@ -6,6 +6,8 @@ DEBS := libmnl-dev libsodium-dev zlib1g-dev pkg-config qemu-system-x86 busybox-s
         wireguard-go keepalived iproute2 nftables tshark cpio kmod procps bc util-linux
 LABCTL := .build/debug/labctl
 LABCTL_RELEASE := .build/release/labctl
+## labctl as users run it: optimized, with the Swift runtime linked in.
+BUILD_RELEASE = $(SWIFT) build -c release --static-swift-stdlib --product labctl
 
 .PHONY: all deps kernel build test fuzz run clean completions
 
@@ -41,7 +43,7 @@ fuzz:
 ## recorded issues are printed again at the end, where a CI log's tail shows them.
 test: build kernel fuzz
 	@$(call swift-test,--skip HAWireGuardLabTests,.build/test-main.log)
-	$(SWIFT) build -c release --static-swift-stdlib --product labctl
+	$(BUILD_RELEASE)
 	@export LABCTL=$(CURDIR)/$(LABCTL_RELEASE); $(call swift-test,--filter HAWireGuardLabTests,.build/test-ha-lab.log)
 
 swift-test = set -o pipefail; echo "$(SWIFT) test --skip-build $(1)"; \
@@ -51,7 +53,7 @@ swift-test = set -o pipefail; echo "$(SWIFT) test --skip-build $(1)"; \
 ## The main job: the HA WireGuard pair in the VM, labctl against keepalived (keep_addr_on_down=1),
 ## on a deleted wg1 and on a graceful stop, 20 clients.
 run: deps kernel
-	$(SWIFT) build -c release --static-swift-stdlib --product labctl
+	$(BUILD_RELEASE)
 	LABCTL=$(CURDIR)/$(LABCTL_RELEASE) $(LABCTL_RELEASE) lab ha --compare --fault wg-down,stop --peers 20
 
 completions: build
