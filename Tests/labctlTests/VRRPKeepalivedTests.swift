@@ -33,7 +33,8 @@ import Testing
 
     // Master_Down_Interval at 0.1 s: 0.3 + 0.1 × (256 − priority) / 256.
     static func masterDown(_ priority: Double) -> Double { 0.3 + 0.1 * (256 - priority) / 256 }
-    /// What polling, process start and a loaded CI machine add.
+    /// What signal delivery and scheduling on a loaded CI machine add. Takeovers are timed from
+    /// the signal to the kernel's address event, not by polling.
     static let margin = 0.25
 
     @Test(arguments: ["v4", "v6"])

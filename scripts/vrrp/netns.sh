@@ -13,7 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-now() { date +%s.%N; }
+now() { echo "$EPOCHREALTIME"; }  # a builtin: no process to start on a busy machine
 result() { echo "RESULT $1 $2"; }
 
 topology() {
@@ -97,6 +97,38 @@ wait_vip() {
         sleep 0.01
     done
     echo timeout
+}
+# watch_vip NAMESPACE: from now on, the kernel's address events in NAMESPACE go to
+# $work/addr-events.NAMESPACE, stamped by an `ip monitor` that runs real-time, so that a loaded
+# machine delays neither the stamp nor, as polling with `ip addr` would, the measurement.
+# Returns once the monitor is listening (a probe address on lo has shown up).
+watch_vip() {
+    local events="$work/addr-events.$1"
+    : > "$events"
+    ip netns exec "$(ns $1)" chrt -f 50 ip -ts monitor address >> "$events" 2>/dev/null &
+    echo $! > "$work/watch.$1.pid"
+    for _ in $(seq 1 100); do
+        ip -n "$(ns $1)" addr add 198.51.100.1/32 dev lo
+        sleep 0.02
+        ip -n "$(ns $1)" addr del 198.51.100.1/32 dev lo
+        grep -q "198.51.100.1/32" "$events" && return
+    done
+    echo "watch_vip: ip monitor in $1 saw nothing" >&2
+}
+# vip_added NAMESPACE FAMILY T0 TIMEOUT [DEVICE=e0]: seconds from T0 (a `now`) to the event that
+# added the VIP to DEVICE, or "timeout"; then stops the watch that watch_vip started.
+vip_added() {
+    local events="$work/addr-events.$1" vip="inet 192.0.2.100/24" line="" end
+    [ "$2" = 6 ] && vip="inet6 2001:db8:1::2/64"
+    end=$(echo "$(now) + $4" | bc)
+    while (( $(echo "$(now) < $end" | bc) )); do
+        line=$(grep -m1 -E "^\[[^]]*\] [0-9]+: ${5:-e0} +$vip" "$events") && break
+        sleep 0.01
+    done
+    kill "$(cat "$work/watch.$1.pid")" 2>/dev/null
+    rm -f "$work/watch.$1.pid"
+    # The stamp is local time: [2026-11-23T02:48:19.808759]
+    [ -n "$line" ] && echo "$(date -d "${line:1:26}" +%s.%N) - $3" | bc || echo timeout
 }
 labctl_state() { "$labctl" vrrp status --json --control "$work/${1:-a}.sock" 2>/dev/null | grep -o '"state" : "[A-Z]*"' | head -1 | cut -d'"' -f4; }
 drop_vips() { for n in a b; do ip -n "$(ns $n)" addr flush dev e0 label e0 to 192.0.2.100/32 2>/dev/null; ip -n "$(ns $n)" -6 addr del 2001:db8:1::2/64 dev e0 2>/dev/null; done; true; }
