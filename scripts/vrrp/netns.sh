@@ -8,6 +8,7 @@ cleanup() {
     for pidfile in "$work"/*.pid; do [ -f "$pidfile" ] && kill -9 "$(cat "$pidfile")" 2>/dev/null; done
     pkill -9 -f "keepalived.*$work/" 2>/dev/null
     pkill -9 -f "labctl vrrp run -f $work/" 2>/dev/null
+    pkill -9 -f "ip -n $tag-.* monitor" 2>/dev/null
     for n in a b c d hub; do ip netns del "$(ns $n)" 2>/dev/null; done
     rm -rf "$work"
 }
@@ -105,7 +106,8 @@ wait_vip() {
 watch_vip() {
     local events="$work/addr-events.$1"
     : > "$events"
-    ip netns exec "$(ns $1)" chrt -f 50 ip -ts monitor address >> "$events" 2>/dev/null &
+    # `ip -n` switches namespace in place (`ip netns exec` would fork, and $! not be the monitor).
+    chrt -f 50 ip -n "$(ns $1)" -ts monitor address < /dev/null >> "$events" 2>/dev/null &
     echo $! > "$work/watch.$1.pid"
     for _ in $(seq 1 100); do
         ip -n "$(ns $1)" addr add 198.51.100.1/32 dev lo
@@ -125,7 +127,7 @@ vip_added() {
         line=$(grep -m1 -E "^\[[^]]*\] [0-9]+: ${5:-e0} +$vip" "$events") && break
         sleep 0.01
     done
-    kill "$(cat "$work/watch.$1.pid")" 2>/dev/null
+    kill -KILL "$(cat "$work/watch.$1.pid")" 2>/dev/null  # under the test runner SIGTERM arrives blocked
     rm -f "$work/watch.$1.pid"
     # The stamp is local time: [2026-11-23T02:48:19.808759]
     [ -n "$line" ] && echo "$(date -d "${line:1:26}" +%s.%N) - $3" | bc || echo timeout
