@@ -14,18 +14,21 @@ enum ProcessScheduling {
             guard setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Int32(nice)) == 0 else { throw .last("setpriority(\(nice))") }
             applied.append("nice \(nice)")
         }
+        // Locking first: mlockall faults in every mapped page, several ms of CPU for labctl's
+        // binary, which under SCHED_RR would count against RLIMIT_RTTIME (10 ms by default) and
+        // could get the speaker killed as it starts.
+        if g.lockMemory {
+            guard mlockall(Int32(MCL_CURRENT | MCL_FUTURE)) == 0 else { throw .last("mlockall") }
+            applied.append("memory locked")
+        }
         if let rt = g.realtimePriority {
-            // A runaway real-time loop gets SIGXCPU instead of locking up the CPU.
+            // A runaway real-time loop is killed (soft and hard limit alike) instead of locking up the CPU.
             let cpu = rlim_t(g.realtimeCPULimit.value)
             var limit = rlimit(rlim_cur: cpu, rlim_max: cpu)
             guard setrlimit(__rlimit_resource_t(__RLIMIT_RTTIME.rawValue), &limit) == 0 else { throw .last("setrlimit(RLIMIT_RTTIME)") }
             var parameters = sched_param(sched_priority: Int32(rt))
             guard sched_setscheduler(0, SCHED_RR | resetOnFork, &parameters) == 0 else { throw .last("sched_setscheduler(SCHED_RR, \(rt))") }
             applied.append("SCHED_RR priority \(rt), RLIMIT_RTTIME \(g.realtimeCPULimit.value) µs")
-        }
-        if g.lockMemory {
-            guard mlockall(Int32(MCL_CURRENT | MCL_FUTURE)) == 0 else { throw .last("mlockall") }
-            applied.append("memory locked")
         }
         return applied
     }
