@@ -106,7 +106,7 @@ wait_vip() {
 watch_vip() {
     local events="$work/addr-events.$1"
     : > "$events"
-    # `ip -n` switches namespace in place (`ip netns exec` would fork, and $! not be the monitor).
+    # $! is the monitor itself: chrt execs ip, and `ip -n` switches namespace without forking.
     chrt -f 50 ip -n "$(ns $1)" -ts monitor address < /dev/null >> "$events" 2>/dev/null &
     echo $! > "$work/watch.$1.pid"
     for _ in $(seq 1 100); do
