@@ -5,15 +5,17 @@ import WGNetlink
 /// wireguard-go on the host, reached through its UAPI socket: the same cross-checks as the kernel
 /// scenarios, with labctl choosing the userspace backend because the host kernel has no WireGuard.
 @Suite(.serialized) struct WireGuardUserspaceTests {
-    /// Starts `wireguard-go NAME` in the foreground and stops it when dropped.
+    /// Starts `wireguard-go NAME` in the foreground (in network namespace `namespace`, if given)
+    /// and stops it when dropped.
     final class WireGuardGo {
         let name: String
         let process = Process()
 
-        init(_ suffix: String) throws {
+        init(_ suffix: String, namespace: String? = nil) throws {
             name = "lt\(getpid() % 100_000)\(suffix)"
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/wireguard-go")
-            process.arguments = [name]
+            // `ip netns exec` execs wireguard-go: the process is wireguard-go itself.
+            process.executableURL = URL(fileURLWithPath: namespace == nil ? "/usr/bin/wireguard-go" : "/usr/sbin/ip")
+            process.arguments = namespace.map { ["netns", "exec", $0, "/usr/bin/wireguard-go", name] } ?? [name]
             process.environment = ["WG_PROCESS_FOREGROUND": "1", "LOG_LEVEL": "error"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice

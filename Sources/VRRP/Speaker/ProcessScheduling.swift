@@ -32,4 +32,11 @@ enum ProcessScheduling {
         }
         return applied
     }
+
+    /// Puts the calling thread at `priority` under SCHED_RR, or back to normal scheduling (its
+    /// nice value kept) for nil. False if the kernel refused.
+    static func setRealTime(_ priority: Int?) -> Bool {
+        var parameters = sched_param(sched_priority: Int32(priority ?? 0))
+        return sched_setscheduler(0, (priority == nil ? SCHED_OTHER : SCHED_RR) | resetOnFork, &parameters) == 0
+    }
 }

@@ -188,6 +188,8 @@ final class SpeakerEngine {
     var scripts: [String: RunningScript] = [:]
     var monitorHealth: [Bool?]
     var monitorDue: [Microseconds]
+    /// The SCHED_RR priority the loop runs at, once `run` has applied it.
+    var realTimePriority: Int?
     var interfaceHealth: [String: Bool] = [:]
     var links: LinkControl
     let announcer: AnnouncementSocket
@@ -358,6 +360,7 @@ final class SpeakerEngine {
         options.log("\(instances.count) instance\(instances.count == 1 ? "" : "s") on \(sockets.count) socket\(sockets.count == 1 ? "" : "s")")
         let scheduling = try ProcessScheduling.apply(global)
         if !scheduling.isEmpty { options.log("scheduling: \(scheduling.joined(separator: ", "))") }
+        realTimePriority = global.realtimePriority
         checkInterfaces(now: Microseconds.monotonicNow())
         pollSet = PollSet(signal: signalDescriptor, control: controlDescriptor, sockets: sockets.map { $0.receive.descriptor },
                           monitors: options.monitors.map(\.descriptors))
@@ -453,7 +456,7 @@ final class SpeakerEngine {
             instances[index].transitions += 1
             let name = to == .initialize ? "STOP" : to.rawValue
             options.log("(\(cfg.name)) Entering \(name) STATE")
-            options.onTransition(cfg.name, from, to, now)
+            outsideRealTime { options.onTransition(cfg.name, from, to, now) }
             queueNotifies(cfg, state: name, priority: instances[index].state.effectivePriority)
         }
     }
@@ -570,11 +573,22 @@ final class SpeakerEngine {
         if changed { reevaluate(now: now) }
     }
 
+    /// Monitors and transition hooks run at normal scheduling. Their work (WireGuard's dumps and
+    /// reconfiguration) grows with the peers, and under SCHED_RR a stretch without a blocking call
+    /// longer than RLIMIT_RTTIME (10 ms by default) gets the process killed. keepalived does such
+    /// work in scripts, which do not inherit its real-time policy either.
+    private func outsideRealTime<T>(_ body: () -> T) -> T {
+        guard let priority = realTimePriority else { return body() }
+        if !ProcessScheduling.setRealTime(nil) { options.log("\(VRRPSystemError.last("sched_setscheduler(SCHED_OTHER)"))") }
+        defer { if !ProcessScheduling.setRealTime(priority) { options.log("\(VRRPSystemError.last("sched_setscheduler(SCHED_RR, \(priority))"))") } }
+        return body()
+    }
+
     private func runMonitors(now: Microseconds) {
         var changed = false
         for (k, monitor) in options.monitors.enumerated() where now >= monitorDue[k] {
             monitorDue[k] = now + monitor.interval
-            let verdict = monitor.poll(now)
+            let verdict = outsideRealTime { monitor.poll(now) }
             if verdict != monitorHealth[k] {
                 if let verdict { options.log("Monitor(\(monitor.name)) \(verdict ? "succeeded" : "failed")") }
                 monitorHealth[k] = verdict
