@@ -79,6 +79,7 @@ import Testing
     @Test(arguments: ["v4", "v6"])
     func labctlAtLowerPriorityBacksUpTakesOverAndIsPreempted(family: String) throws {
         #expect(try seconds("\(family).low.keepalived_vip") < 1.5)
+        #expect(try value("\(family).low.labctl_running") == "yes")
         #expect(try value("\(family).low.labctl_state") == "BACKUP")
         #expect(try seconds("\(family).low.labctl_takeover") < Self.masterDown(50) + Self.margin)
         #expect(try seconds("\(family).low.keepalived_preempts") < 1.5)

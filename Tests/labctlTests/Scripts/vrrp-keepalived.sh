@@ -75,6 +75,9 @@ for family in 4 6; do
     : > "$work/sched.log"
     start_labctl labctl-low
     sleep 1
+    # If it died (a real-time budget overrun is a SIGKILL), the test shows its last words.
+    kill -0 "$(cat "$work/labctl.a.pid")" 2>/dev/null && result "v$family.low.labctl_running" yes \
+        || result "v$family.low.labctl_running" "no; its log ends: $(tail -n 3 "$work/labctl.log" | tr '\n' ' ')"
     result "v$family.low.labctl_state" "$(labctl_state)"
     # /proc/PID/stat fields 40 and 41: rt_priority and policy (2 is SCHED_RR).
     result "v$family.low.labctl_scheduling" "$(awk '{print $41 "/" $40}' "/proc/$(cat "$work/labctl.a.pid")/stat")"
