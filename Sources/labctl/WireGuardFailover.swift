@@ -114,7 +114,8 @@ final class WireGuardFailover: Sendable {
                             destinations: destinations, addresses: addresses, routes: routes, sources: sources))
         // After the events socket opened, so that any later change comes as an event.
         state.withLock { s in s.linkUp = try? s.links.link(named: interface).isUp }
-        log("(\(cfg.name)) drives \(binding.interface): restores \(addresses.map(\.description).joined(separator: " ")) routes \(routes.map(\.description).joined(separator: " "))\(key == nil ? ", no endpoint sync" : ", endpoint sync to \(destinations.map(\.description).joined(separator: " ")) port \(binding.syncPort)")")
+        let restored = addresses.map(\.description) + routes.map { "route \($0)" }
+        log("(\(cfg.name)) drives \(binding.interface): restores \(restored.isEmpty ? "no addresses or routes" : restored.joined(separator: " "))\(key == nil ? ", no endpoint sync" : ", endpoint sync to \(destinations.map(\.description).joined(separator: " ")) port \(binding.syncPort)")")
     }
 
     /// The speaker's view: link events and sync datagrams wake it; otherwise every 100 ms.
