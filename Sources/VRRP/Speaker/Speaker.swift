@@ -12,7 +12,8 @@ public struct VRRPInstanceMonitor: Sendable {
     public var name: String
     public var descriptors: [Int32]
     public var interval: Microseconds
-    /// Called on the speaker's thread; it must not block.
+    /// Called on the speaker's thread; it must not block. Under `vrrp_rt_priority` it runs at
+    /// normal scheduling, so its work does not count against RLIMIT_RTTIME.
     public var poll: @Sendable (_ now: Microseconds) -> Bool?
 
     public init(instance: String, name: String, descriptors: [Int32] = [], interval: Microseconds,
@@ -33,7 +34,8 @@ public struct VRRPSpeakerOptions: Sendable {
     public var log: @Sendable (String) -> Void
     /// Called after every state change (after the VIPs are added or removed), before the notify
     /// scripts are queued. STOP is `.initialize`.
-    /// `now` is the speaker's monotonic clock, as ``VRRPInstanceMonitor/poll`` gets it.
+    /// `now` is the speaker's monotonic clock, as ``VRRPInstanceMonitor/poll`` gets it. Like a
+    /// poll, it runs at normal scheduling under `vrrp_rt_priority`.
     public var onTransition: @Sendable (_ instance: String, _ from: VRRPRole, _ to: VRRPRole, _ now: Microseconds) -> Void
     /// For v3 over IPv4: include the pseudo-header in the checksum (RFC 5798) or not.
     public var ipv4PseudoHeader: VRRPCodec.IPv4PseudoHeader
