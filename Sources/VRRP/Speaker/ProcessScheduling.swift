@@ -26,8 +26,7 @@ enum ProcessScheduling {
             let cpu = rlim_t(g.realtimeCPULimit.value)
             var limit = rlimit(rlim_cur: cpu, rlim_max: cpu)
             guard setrlimit(__rlimit_resource_t(__RLIMIT_RTTIME.rawValue), &limit) == 0 else { throw .last("setrlimit(RLIMIT_RTTIME)") }
-            var parameters = sched_param(sched_priority: Int32(rt))
-            guard sched_setscheduler(0, SCHED_RR | resetOnFork, &parameters) == 0 else { throw .last("sched_setscheduler(SCHED_RR, \(rt))") }
+            guard setRealTime(rt) else { throw .last("sched_setscheduler(SCHED_RR, \(rt))") }
             applied.append("SCHED_RR priority \(rt), RLIMIT_RTTIME \(g.realtimeCPULimit.value) µs")
         }
         return applied
