@@ -33,12 +33,15 @@ topology() {
     done
 }
 
+# vip FAMILY: the virtual address with its prefix, as keepalived.conf and `ip addr` write it.
+vip() { if [ "$1" = 6 ]; then echo 2001:db8:1::2/64; else echo 192.0.2.100/24; fi; }
+
 # config NAME FAMILY PRIORITY INTERVAL [EXTRA...]: one instance, VRID 52 (IPv4) or 53 (IPv6).
 # With the array global_defs set, its lines go into a global_defs block.
 config() {
     local name=$1 family=$2 priority=$3 interval=$4; shift 4
-    local vrid=52 vip=192.0.2.100/24
-    [ "$family" = 6 ] && vrid=53 vip=2001:db8:1::2/64
+    local vrid=52
+    [ "$family" = 6 ] && vrid=53
     {
         if [ -n "${global_defs:-}" ]; then
             echo "global_defs {"
@@ -54,7 +57,7 @@ config() {
         echo "    version 3"
         for line in "$@"; do echo "    $line"; done
         echo "    virtual_ipaddress {"
-        echo "        $vip"
+        echo "        $(vip "$family")"
         echo "    }"
         echo "}"
     } > "$work/$name.conf"
@@ -85,8 +88,7 @@ stop() {
     rm -f "$work/$1.$n.pid" "$work/$1-main.$n.pid" "$work/$1-vrrp.$n.pid"
 }
 has_vip() {  # NAMESPACE FAMILY [DEVICE=e0]
-    if [ "$2" = 6 ]; then ip -n "$(ns $1)" -6 addr show dev "${3:-e0}" 2>/dev/null | grep -q "2001:db8:1::2/64"
-    else ip -n "$(ns $1)" -4 addr show dev "${3:-e0}" 2>/dev/null | grep -q "192.0.2.100/24"; fi
+    ip -n "$(ns $1)" -"$2" addr show dev "${3:-e0}" 2>/dev/null | grep -q "$(vip "$2")"
 }
 # wait_vip NAMESPACE FAMILY TIMEOUT [DEVICE=e0]: seconds until the VIP is there, or "timeout".
 wait_vip() {
@@ -120,11 +122,11 @@ watch_vip() {
 # vip_added NAMESPACE FAMILY T0 TIMEOUT [DEVICE=e0]: seconds from T0 (a `now`) to the event that
 # added the VIP to DEVICE, or "timeout"; then stops the watch that watch_vip started.
 vip_added() {
-    local events="$work/addr-events.$1" vip="inet 192.0.2.100/24" line="" end
-    [ "$2" = 6 ] && vip="inet6 2001:db8:1::2/64"
+    local events="$work/addr-events.$1" inet=inet line="" end
+    [ "$2" = 6 ] && inet=inet6
     end=$(echo "$(now) + $4" | bc)
     while (( $(echo "$(now) < $end" | bc) )); do
-        line=$(grep -m1 -E "^\[[^]]*\] [0-9]+: ${5:-e0} +$vip" "$events") && break
+        line=$(grep -m1 -E "^\[[^]]*\] [0-9]+: ${5:-e0} +$inet $(vip "$2")" "$events") && break
         sleep 0.01
     done
     kill -KILL "$(cat "$work/watch.$1.pid")" 2>/dev/null  # under the test runner SIGTERM arrives blocked
