@@ -32,6 +32,23 @@ enum JSONOutput {
     }
 }
 
+/// `write(2)` until every byte is out or it fails, retrying on EINTR; returns the errno, or 0.
+///
+/// Plain, not swift-system's `writeAll`: that one's first call costs a scan of every protocol
+/// conformance in the binary (for `Result<Int, Errno>`), a measurable share of `wg show`'s start-up.
+func writeFully(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32 {
+    var written = 0
+    while written < raw.count {
+        let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        written += n
+    }
+    return 0
+}
+
 enum StandardError {
     static func write(_ text: String) {
         var bytes = Array(text.utf8)

@@ -12,15 +12,7 @@ enum SecretFile {
         let temporary = path + ".labctl-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
         guard fd >= 0 else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
-        var written = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 { if errno == EINTR { continue }; failure = errno; return }
-                written += n
-            }
-        }
+        var failure = bytes.withUnsafeBytes { writeFully(fd, $0) }
         if failure == 0 && fsync(fd) != 0 { failure = errno }
         close(fd)
         if failure == 0 && rename(temporary, path) != 0 { failure = errno }

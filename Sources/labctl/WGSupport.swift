@@ -1,4 +1,3 @@
-import SystemPackage
 import WGNetlink
 #if canImport(Glibc)
 import Glibc
@@ -90,11 +89,8 @@ enum WGSupport {
     /// Writes bytes to standard output directly (after anything `print` buffered).
     static func write(bytes: [UInt8]) throws {
         fflush(nil)  // every C stream, stdout among them
-        do {
-            _ = try bytes.withUnsafeBytes { try FileDescriptor.standardOutput.writeAll($0) }
-        } catch {
-            throw LabError("standard output: \(error)")
-        }
+        let failure = bytes.withUnsafeBytes { writeFully(STDOUT_FILENO, $0) }
+        if failure != 0 { throw LabError("standard output: \(String(cString: strerror(failure)))") }
     }
 }
 
