@@ -6,10 +6,15 @@ DEBS := libmnl-dev libsodium-dev zlib1g-dev pkg-config qemu-system-x86 busybox-s
         wireguard-go keepalived iproute2 nftables tshark cpio kmod procps bc util-linux
 LABCTL := .build/debug/labctl
 LABCTL_RELEASE := .build/release/labctl
-## labctl as users run it: optimized, with the Swift runtime linked in.
-BUILD_RELEASE = $(SWIFT) build -c release --static-swift-stdlib --product labctl
+## labctl as users run it: optimized, with the Swift runtime, libstdc++ and libgcc linked in, and
+## only the symbols the C libraries need exported. Each shared library and exported symbol costs
+## every start-up time in the dynamic loader (BENCHMARKS.md, "start-up"). -lstdc++ comes from the
+## Swift toolchain's link line, so a directory holding only libstdc++.a, searched first, makes it static.
+STATIC_CXX := $(CURDIR)/.build/static-libstdc++
+BUILD_RELEASE = $(SWIFT) build -c release --static-swift-stdlib --product labctl \
+	-Xlinker --no-export-dynamic -Xlinker -L$(STATIC_CXX) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
 
-.PHONY: all deps kernel build test fuzz run clean completions
+.PHONY: all deps kernel build release test fuzz run clean completions
 
 all: build
 
@@ -28,6 +33,12 @@ kernel: deps
 build: deps
 	$(SWIFT) build --build-tests
 
+## The release build alone (.build/release/labctl); the benchmark scripts use it.
+release: deps
+	@archive=$$(clang -print-file-name=libstdc++.a); [ -f "$$archive" ] || { echo "make: no libstdc++.a (libstdc++-12-dev)" >&2; exit 1; }; \
+	mkdir -p $(STATIC_CXX) && ln -sfn "$$archive" $(STATIC_CXX)/libstdc++.a
+	$(BUILD_RELEASE)
+
 FUZZ_TARGETS := cpuinfo meminfo images tar wgconfig netlink uapi wgsync vrrp keepalived pcap pagingsim
 FUZZ_SECONDS ?= 20
 
@@ -43,7 +54,7 @@ fuzz:
 ## recorded issues are printed again at the end, where a CI log's tail shows them.
 test: build kernel fuzz
 	@$(call swift-test,--skip HAWireGuardLabTests,.build/test-main.log)
-	$(BUILD_RELEASE)
+	@$(MAKE) --no-print-directory release
 	@export LABCTL=$(CURDIR)/$(LABCTL_RELEASE); $(call swift-test,--filter HAWireGuardLabTests,.build/test-ha-lab.log)
 
 swift-test = set -o pipefail; echo "$(SWIFT) test --skip-build $(1)"; \
@@ -52,8 +63,7 @@ swift-test = set -o pipefail; echo "$(SWIFT) test --skip-build $(1)"; \
 
 ## The main job: the HA WireGuard pair in the VM, labctl against keepalived (keep_addr_on_down=1),
 ## on a deleted wg1 and on a graceful stop, 20 clients.
-run: deps kernel
-	$(BUILD_RELEASE)
+run: kernel release
 	LABCTL=$(CURDIR)/$(LABCTL_RELEASE) $(LABCTL_RELEASE) lab ha --compare --fault wg-down,stop --peers 20
 
 completions: build
