@@ -1,7 +1,7 @@
 import ArgumentParser
 
-/// A start-up path for the commands that scripts run in loops: `device [report|cpu]`, `wg show`
-/// and `wg showconf`. swift-argument-parser reflects over the whole command tree before it parses
+/// A start-up path for the commands that scripts run in loops: `device [report|cpu]`, `wg show`,
+/// `wg showconf` and `wg setconf|addconf|syncconf`. swift-argument-parser reflects over the whole command tree before it parses
 /// anything, which costs more than these commands' own work (BENCHMARKS.md). This path takes only
 /// the plain spellings of those commands and returns nil for anything else (help, `--version`,
 /// errors, any other command or option), which then goes to the full parser. So it never parses
@@ -11,6 +11,7 @@ enum QuickStart: Hashable, Sendable {
     case deviceCPU(DeviceSourceChoice, json: Bool)
     case wgShow(interface: String, field: String?, json: Bool)
     case wgShowConf(interface: String)
+    case wgConf(ConfMode, interface: String, file: String)
 
     /// The command, if `arguments` (without the program name) is one this path takes.
     init?(arguments: [String]) {
@@ -31,6 +32,8 @@ enum QuickStart: Hashable, Sendable {
                 self = .wgShow(interface: operands.first ?? "all", field: operands.count > 1 ? operands[1] : nil, json: rest.json)
             } else if subcommand == "showconf", operands.count == 1, !rest.json {
                 self = .wgShowConf(interface: operands[0])
+            } else if let mode = Self.confModes[subcommand], operands.count == 2, !rest.json {
+                self = .wgConf(mode, interface: operands[0], file: operands[1])
             } else {
                 return nil
             }
@@ -46,6 +49,9 @@ enum QuickStart: Hashable, Sendable {
         case let c as Device.CPU: self = .deviceCPU(c.source.choice, json: c.output.json)
         case let c as WG.Show: self = .wgShow(interface: c.interface, field: c.field, json: c.output.json)
         case let c as WG.ShowConf: self = .wgShowConf(interface: c.interface)
+        case let c as WG.SetConf: self = .wgConf(.set, interface: c.interface, file: c.file)
+        case let c as WG.AddConf: self = .wgConf(.add, interface: c.interface, file: c.file)
+        case let c as WG.SyncConf: self = .wgConf(.sync, interface: c.interface, file: c.file)
         default: return nil
         }
     }
@@ -56,8 +62,11 @@ enum QuickStart: Hashable, Sendable {
         case .deviceCPU(let source, let json): try Device.cpu(source, json: json)
         case .wgShow(let interface, let field, let json): try WG.show(interface: interface, field: field, json: json)
         case .wgShowConf(let interface): try WG.showConf(interface)
+        case .wgConf(let mode, let interface, let file): try applyConf(mode, interface: interface, file: file)
         }
     }
+
+    private static let confModes: [String: ConfMode] = ["setconf": .set, "addconf": .add, "syncconf": .sync]
 
     /// The words after the command: positionals, `--json`, and `--root|--dump|--example VALUE`
     /// (or `=VALUE`). Anything else starting with '-', a repeated option, or an option without a

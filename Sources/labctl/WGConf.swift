@@ -2,7 +2,7 @@ import ArgumentParser
 import WGNetlink
 
 /// The three ways to apply a configuration file.
-enum ConfMode {
+enum ConfMode: Hashable, Sendable {
     case set, add, sync
 }
 

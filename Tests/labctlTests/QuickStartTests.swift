@@ -25,6 +25,9 @@ struct QuickStartTests {
         ["wg", "show", "--json", "wg0", "dump"],
         ["wg", "show", "wg0", "bogus-field"],  // parsed; run() names the bad field
         ["wg", "showconf", "wg0"],
+        ["wg", "setconf", "wg0", "wg0.conf"],
+        ["wg", "addconf", "wg0", "/etc/wireguard/peers.conf"],
+        ["wg", "syncconf", "wg0", "wg0.conf"],
     ])
     func takesWhatTheFullParserParsesTheSameWay(arguments: [String]) throws {
         let quick = try #require(QuickStart(arguments: arguments))
@@ -63,6 +66,10 @@ struct QuickStartTests {
         ["wg", "showconf", "wg0", "wg1"],
         ["wg", "showconf", "wg0", "--json"],
         ["wg", "set", "wg0", "listen-port", "1"],
+        ["wg", "setconf", "wg0"],
+        ["wg", "setconf", "wg0", "-"],  // stdin: taken by the full parser
+        ["wg", "addconf", "wg0", "a.conf", "b.conf"],
+        ["wg", "syncconf", "wg0", "a.conf", "--json"],
         ["vrrp", "timers"],
         ["paging", "addresses"],
         ["lab", "tour"],
