@@ -39,17 +39,19 @@ enum Base64 {
 
     /// A character's six bits, or -1 if it is not in the alphabet. Without branches: the time
     /// does not depend on the character (keys are secrets), and random text mispredicts none.
+    /// The values stay within -256...256, so wrapping arithmetic never wraps; it only spares
+    /// the overflow check after each of the 20 operations.
     @inline(__always)
     static func sextet(_ byte: UInt8) -> Int32 {
         let c = Int32(byte)
         // All ones when lo <= c <= hi (both differences negative), else zero.
-        @inline(__always) func within(_ lo: Int32, _ hi: Int32) -> Int32 { ((lo - 1 - c) & (c - hi - 1)) >> 8 }
+        @inline(__always) func within(_ lo: Int32, _ hi: Int32) -> Int32 { ((lo &- 1 &- c) & (c &- hi &- 1)) >> 8 }
         return -1
-            + (within(0x41, 0x5A) & (c - 0x41 + 1))   // A-Z: 0...25
-            + (within(0x61, 0x7A) & (c - 0x61 + 27))  // a-z: 26...51
-            + (within(0x30, 0x39) & (c - 0x30 + 53))  // 0-9: 52...61
-            + (within(0x2B, 0x2B) & 63)               // +: 62
-            + (within(0x2F, 0x2F) & 64)               // /: 63
+            &+ (within(0x41, 0x5A) & (c &- 0x41 &+ 1))   // A-Z: 0...25
+            &+ (within(0x61, 0x7A) & (c &- 0x61 &+ 27))  // a-z: 26...51
+            &+ (within(0x30, 0x39) & (c &- 0x30 &+ 53))  // 0-9: 52...61
+            &+ (within(0x2B, 0x2B) & 63)                 // +: 62
+            &+ (within(0x2F, 0x2F) & 64)                 // /: 63
     }
 
     /// Decodes exactly 44 characters into the 32 bytes of `out`, in place; false if they are
@@ -69,7 +71,7 @@ enum Base64 {
         let a = sextet(chars[40]), b = sextet(chars[41]), c = sextet(chars[42])
         invalid |= a | b | c
         // The last character carries 2 unused bits, which must be zero.
-        invalid |= -(c & 3)
+        invalid |= 0 &- (c & 3)
         let v = a << 18 | b << 12 | c << 6
         out[30] = UInt8(truncatingIfNeeded: v >> 16); out[31] = UInt8(truncatingIfNeeded: v >> 8)
         return invalid >= 0
