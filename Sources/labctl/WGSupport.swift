@@ -54,9 +54,14 @@ enum WGSupport {
 
     /// Reads a configuration file ("-" for stdin), returning its text.
     static func readConfig(_ path: String) throws -> String {
-        if path == "-" { return String(decoding: StandardInput.readAll(), as: UTF8.self) }
+        String(decoding: try readConfigBytes(path), as: UTF8.self)
+    }
+
+    /// Reads a configuration file ("-" for stdin) as bytes.
+    static func readConfigBytes(_ path: String) throws -> [UInt8] {
+        if path == "-" { return StandardInput.readAll() }
         do {
-            return try readFile(path, limit: 1 << 30)
+            return try FileBytes.read(path, limit: 1 << 30)
         } catch {
             throw LabError(error.description)
         }
@@ -65,9 +70,11 @@ enum WGSupport {
     /// Reads and parses a whole configuration file, resolving endpoints, before anything is
     /// applied: a bad line changes nothing. Errors name the file and line.
     static func loadConfig(_ file: String, dialect: ConfigFile.Dialect, replace: Bool) throws -> (ConfigFile, DeviceConfig) {
-        let text = try readConfig(file)
+        let bytes = try readConfigBytes(file)
         do {
-            let parsed = try ConfigFile.parse(text, file: file, dialect: dialect)
+            let parsed = try bytes.withUnsafeBufferPointer { all in
+                Result { () throws(ConfigError) in try ConfigFile.parse(utf8: all, file: file, dialect: dialect) }
+            }.get()
             let config = try parsed.deviceConfig(replace: replace) { (endpoint: String) throws(ConfigError) -> Endpoint in
                 do {
                     return try resolveEndpoint(endpoint)
