@@ -22,7 +22,7 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
         let x86Flags = cpu.value("flags").map { " \($0) " }
         add("Architecture", architecture)
         if let x86Flags {
-            add("CPU op-mode(s)", x86Flags.contains(" lm ") ? "32-bit, 64-bit" : "32-bit")
+            add("CPU op-mode(s)", x86Flags.containsUTF8(" lm ") ? "32-bit, 64-bit" : "32-bit")
             add("Address sizes", cpu.value("address sizes"))
         }
         add("Byte Order", architecture.map { Self.isBigEndian($0) ? "Big Endian" : "Little Endian" })
@@ -50,9 +50,9 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
             add("Vendor ID", cpu.value("vendor") ?? "IBM")
             add("Model name", cpu.value("cpu"))
             add("Model", cpu.value("revision"))
-        } else if let vendor = cpu.value("vendor_id"), vendor.contains("S390") {
+        } else if let vendor = cpu.value("vendor_id"), vendor.containsUTF8("S390") {
             add("Vendor ID", vendor)
-            let machine = cpu.value("processor 0")?.split(separator: ",").first { $0.contains("machine =") }
+            let machine = cpu.value("processor 0")?.split(separator: ",").first { $0.containsUTF8("machine =") }
             add("Machine type", machine.map { String($0.split(separator: "=").last!.trimmingSpaces) })
         } else if cpu.value("isa") != nil {
             add("Vendor ID", cpu.value("mvendorid"))
@@ -118,7 +118,7 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
         return fields.map { field in
             let label = field.name + ":"
             return label + String(repeating: " ", count: max(1, width - label.count)) + field.value
-        }.joined(separator: "\n")
+        }.joinedText("\n")
     }
 
     static func parseHex(_ text: String) -> Int? {
@@ -128,12 +128,12 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
     /// The architecture a cpuinfo file implies, when uname is not available.
     static func guessArchitecture(_ cpu: CPUInfo) -> String? {
         if let arch = cpu.value("CPU architecture") {
-            if arch == "8" || arch == "AArch64" { return cpu.value("Features")?.contains("fp asimd") == true ? "aarch64" : "armv8l" }
+            if arch == "8" || arch == "AArch64" { return cpu.value("Features")?.containsUTF8("fp asimd") == true ? "aarch64" : "armv8l" }
             if let n = Int(arch) { return n >= 7 ? "armv7l" : "armv\(n)l" }
         }
-        if cpu.value("vendor_id")?.contains("S390") == true { return "s390x" }
-        if cpu.value("vendor_id") != nil || cpu.value("flags")?.contains(" lm ") == true {
-            return cpu.value("flags")?.contains(" lm ") == true ? "x86_64" : "i686"
+        if cpu.value("vendor_id")?.containsUTF8("S390") == true { return "s390x" }
+        if cpu.value("vendor_id") != nil || cpu.value("flags")?.containsUTF8(" lm ") == true {
+            return cpu.value("flags")?.containsUTF8(" lm ") == true ? "x86_64" : "i686"
         }
         if cpu.value("isa")?.hasPrefix("rv64") == true { return "riscv64" }
         if cpu.value("cpu")?.hasPrefix("POWER") == true { return "ppc64le" }

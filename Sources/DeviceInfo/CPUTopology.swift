@@ -90,7 +90,7 @@ public struct CPUTopology: Sendable, Hashable, Encodable {
     /// A kernel CPU list such as `0-3,8,10-11`. Nil for garbage or absurd ranges.
     public static func parseList(_ text: String) -> [Int]? {
         var result: [Int] = []
-        let trimmed = text.split(whereSeparator: { $0 == "\n" || $0 == " " }).joined()
+        let trimmed = String(decoding: text.utf8.filter { $0 != 0x0A && $0 != 0x20 }, as: UTF8.self)
         if trimmed.isEmpty { return [] }
         for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
@@ -117,7 +117,7 @@ public struct CPUTopology: Sendable, Hashable, Encodable {
             }
             i = j + 1
         }
-        return parts.joined(separator: ",")
+        return parts.joinedText(",")
     }
 
     /// sysfs cache sizes: `32K`, `1024K`, `8M`.

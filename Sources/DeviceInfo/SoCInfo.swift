@@ -76,7 +76,7 @@ public struct SoCInfo: Sendable, Hashable, Encodable {
     }
 
     private static func isQualcomm(_ all: [String: String]) -> Bool {
-        (all["vendor"] ?? "").lowercased().contains("qualcomm") || (all["family"] ?? "").hasPrefix("Snapdragon")
+        (all["vendor"] ?? "").lowercased().containsUTF8("qualcomm") || (all["family"] ?? "").hasPrefix("Snapdragon")
             || all["family"] == "Qualcomm" || all["chip_family"] != nil
     }
 
