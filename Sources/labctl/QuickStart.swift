@@ -1,11 +1,12 @@
 import ArgumentParser
 
 /// A start-up path for the commands that scripts run in loops: `device [report|cpu]`, `wg show`,
-/// `wg showconf` and `wg setconf|addconf|syncconf`. swift-argument-parser reflects over the whole command tree before it parses
-/// anything, which costs more than these commands' own work (BENCHMARKS.md). This path takes only
-/// the plain spellings of those commands and returns nil for anything else (help, `--version`,
-/// errors, any other command or option), which then goes to the full parser. So it never parses
-/// differently; `QuickStartTests` checks that against the full parser.
+/// `wg showconf` and `wg setconf|addconf|syncconf`. swift-argument-parser reflects over the whole
+/// command tree before it parses anything, which costs more than these commands' own work
+/// (BENCHMARKS.md). This path takes only the plain spellings of those commands and returns nil
+/// for anything else (help, `--version`, errors, any other command or option), which then goes
+/// to the full parser. So it never parses differently; `QuickStartTests` checks that against the
+/// full parser.
 enum QuickStart: Hashable, Sendable {
     case deviceReport(DeviceSourceChoice, json: Bool)
     case deviceCPU(DeviceSourceChoice, json: Bool)
@@ -32,7 +33,7 @@ enum QuickStart: Hashable, Sendable {
                 self = .wgShow(interface: operands.first ?? "all", field: operands.count > 1 ? operands[1] : nil, json: rest.json)
             } else if subcommand == "showconf", operands.count == 1, !rest.json {
                 self = .wgShowConf(interface: operands[0])
-            } else if let mode = Self.confModes[subcommand], operands.count == 2, !rest.json {
+            } else if let mode = Self.confMode(subcommand), operands.count == 2, !rest.json {
                 self = .wgConf(mode, interface: operands[0], file: operands[1])
             } else {
                 return nil
@@ -66,7 +67,16 @@ enum QuickStart: Hashable, Sendable {
         }
     }
 
-    private static let confModes: [String: ConfMode] = ["setconf": .set, "addconf": .add, "syncconf": .sync]
+    /// A switch, not a `[String: ConfMode]`: a dictionary's first use checks `String: Hashable`
+    /// by scanning every protocol conformance in the program.
+    private static func confMode(_ subcommand: String) -> ConfMode? {
+        switch subcommand {
+        case "setconf": .set
+        case "addconf": .add
+        case "syncconf": .sync
+        default: nil
+        }
+    }
 
     /// The words after the command: positionals, `--json`, and `--root|--dump|--example VALUE`
     /// (or `=VALUE`). Anything else starting with '-', a repeated option, or an option without a
