@@ -118,7 +118,7 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
         return fields.map { field in
             let label = field.name + ":"
             return label + String(repeating: " ", count: max(1, width - label.count)) + field.value
-        }.joinedText("\n")
+        }.joined(separator: "\n")
     }
 
     static func parseHex(_ text: String) -> Int? {

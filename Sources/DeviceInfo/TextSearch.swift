@@ -1,18 +1,3 @@
-/// Text helpers that keep the report off unspecialized standard-library generics.
-
-extension Array where Element == String {
-    /// `joined(separator:)`, without the stdlib's unspecialized generic: its first call looks up
-    /// associated types by name, which scans every protocol conformance in the program (twice).
-    func joinedText(_ separator: String) -> String {
-        var out = ""
-        for (i, part) in enumerated() {
-            if i > 0 { out += separator }
-            out += part
-        }
-        return out
-    }
-}
-
 extension StringProtocol {
     /// Whether `needle` occurs in this text, compared byte by byte. `contains(_:)` with a string
     /// argument comes from _StringProcessing and, unspecialized, costs a scan of every protocol
