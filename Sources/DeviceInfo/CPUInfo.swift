@@ -30,10 +30,10 @@ public struct CPUInfo: Sendable, Hashable, Encodable {
             }
             block = []
         }
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for rawLine in text.splitUTF8(separator: 0x0A, omittingEmpty: false) {
             let line = rawLine.trimmingSpaces
             if line.isEmpty { flush(); continue }
-            guard let colon = line.firstIndex(of: ":") else { continue }
+            guard let colon = line.utf8.firstIndex(of: 0x3A) else { continue }  // ':'
             let key = String(line[..<colon].trimmingSpaces)
             let value = String(line[line.index(after: colon)...].trimmingSpaces)
             // A new "processor" key inside a block starts a new block (some kernels omit blank lines).
@@ -57,11 +57,3 @@ public struct CPUInfo: Sendable, Hashable, Encodable {
     }
 }
 
-extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while let f = s.first, f == " " || f == "\t" || f == "\r" { s.removeFirst() }
-        while let l = s.last, l == " " || l == "\t" || l == "\r" { s.removeLast() }
-        return s
-    }
-}

@@ -26,10 +26,10 @@ public struct MemoryInfo: Sendable, Hashable, Encodable {
     /// Parses `/proc/meminfo`. Malformed lines are skipped; returns nil if MemTotal is missing.
     public init?(parsing text: String) {
         var fields: [String: UInt64] = [:]
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
+        for line in text.splitUTF8(separator: 0x0A, omittingEmpty: true) {
+            guard let colon = line.utf8.firstIndex(of: 0x3A) else { continue }  // ':'
             let key = String(line[..<colon])
-            let rest = line[line.index(after: colon)...].split(separator: " ", omittingEmptySubsequences: true)
+            let rest = line[line.index(after: colon)...].splitUTF8(separator: 0x20, omittingEmpty: true)
             guard let first = rest.first, let value = UInt64(first) else { continue }
             if rest.count > 1 {
                 switch rest[1] {
