@@ -1,26 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Files held in memory: an unpacked dump, or an example shipped with the package.
 public struct MemorySource: DeviceSource {
     public let label: String
     public let files: [String: [UInt8]]
     public var isLive: Bool { false }
-    /// Each directory's entry names, sorted, built once so that `list` does not scan every file.
-    private let directories: [String: [String]]
+    /// Every path in byte order: the paths below one directory are then one contiguous run, so
+    /// `list` finds them by binary search instead of indexing every directory up front.
+    private let sortedPaths: [String]
 
     public init(label: String, files: [String: [UInt8]]) {
         self.label = label
         self.files = files
-        var directories: [String: Set<String>] = [:]
-        for path in files.keys {
-            var child = Substring(path)
-            while let slash = child.lastIndex(of: "/") {
-                let parent = slash == child.startIndex ? "/" : String(child[..<slash])
-                let (inserted, _) = directories[parent, default: []].insert(String(child[child.index(after: slash)...]))
-                if !inserted { break }
-                child = child[..<slash]
-                if child.isEmpty { break }
-            }
-        }
-        self.directories = directories.mapValues { $0.sorted() }
+        sortedPaths = files.keys.sorted { Self.compareUTF8($0, $1) < 0 }
     }
 
     public init(label: String, textFiles: [String: String]) {
@@ -32,8 +28,40 @@ public struct MemorySource: DeviceSource {
     }
 
     public func list(_ path: String) -> [String] {
-        var key = path
-        while key.count > 1 && key.hasSuffix("/") { key.removeLast() }
-        return directories[key] ?? []
+        var prefix = path
+        while prefix.utf8.count > 1 && prefix.utf8.last == 0x2F { prefix.removeLast() }  // '/'
+        if prefix != "/" { prefix += "/" }
+        var low = 0
+        var high = sortedPaths.count
+        while low < high {
+            let middle = (low + high) / 2
+            if Self.compareUTF8(sortedPaths[middle], prefix) < 0 { low = middle + 1 } else { high = middle }
+        }
+        let prefixLength = prefix.utf8.count
+        var names: [String] = []
+        for path in sortedPaths[low...] {
+            guard Self.compareUTF8(path, prefix, length: prefixLength) == 0 else { break }
+            let rest = path.utf8.dropFirst(prefixLength)
+            let name = rest[..<(rest.firstIndex(of: 0x2F) ?? rest.endIndex)]
+            if name.isEmpty || names.last?.utf8.elementsEqual(name) == true { continue }
+            names.append(String(decoding: name, as: UTF8.self))
+        }
+        // "a" can come on both sides of "a-b": "/d/a" < "/d/a-b" < "/d/a/c".
+        names.sort()
+        return names.enumerated().compactMap { i, name in i > 0 && names[i - 1] == name ? nil : name }
+    }
+
+    /// Compares the UTF-8 bytes of `a` and `b` (their first `length` bytes if given), as memcmp
+    /// does. Generic `lexicographicallyPrecedes` over the UTF-8 views costs ten times more.
+    private static func compareUTF8(_ a: String, _ b: String, length: Int = .max) -> Int {
+        var a = a, b = b  // withUTF8 needs them mutable; native strings are not copied
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let xCount = min(x.count, length), yCount = min(y.count, length)
+                let common = min(xCount, yCount)
+                let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
+                return order != 0 ? Int(order) : xCount - yCount
+            }
+        }
     }
 }
