@@ -29,20 +29,27 @@ enum ConfinedPath {
 
     /// Everything `fd` holds, refusing more than `limit` bytes.
     static func readAll(_ fd: FileDescriptor, limit: Int) -> Result<[UInt8], ReadAllFailure> {
+        // Each read lands in a fresh array's uninitialized storage, sized from fstat: a regular
+        // file then takes one read and no copy. /proc reports 0 and sysfs 4096, so at least a page.
+        var info = stat()
+        let size = fstat(fd.rawValue, &info) == 0 ? Int(info.st_size) : 0
+        var chunkSize = min(max(size + 1, 4096), 1 << 20, limit + 1)
         var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
-            let n: Int
-            do {
-                n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
-            } catch let errno as Errno {
-                return .failure(.unreadable(errno))
-            } catch {
-                return .failure(.unreadable(.ioError))
+            var failure: Errno?
+            let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { buffer, count in
+                do {
+                    count = try fd.read(into: UnsafeMutableRawBufferPointer(buffer), retryOnInterrupt: true)
+                } catch {
+                    failure = error as? Errno ?? .ioError
+                    count = 0
+                }
             }
-            if n == 0 { return .success(out) }
-            out += chunk[0..<n]
+            if let failure { return .failure(.unreadable(failure)) }
+            if chunk.isEmpty { return .success(out) }
+            if out.isEmpty { out = chunk } else { out += chunk }
             if out.count > limit { return .failure(.tooLarge) }
+            chunkSize = min(max(chunkSize, 1 << 16), limit + 1 - out.count)
         }
     }
 

@@ -40,6 +40,21 @@ struct TarArchiveTests {
         #expect(dump.read("/proc/cpuinfo") == DeviceExamples.netgearM5.read("/proc/cpuinfo"))
     }
 
+    @Test func gzipMembersAfterTheFirstAndBombsInflateWithinTheLimit() throws {
+        let (archive, _) = DeviceCapture.archive(of: DeviceExamples.netgearM5, modificationTime: 0)
+        // An empty member after the dump: its trailer's size (0) is no guide to the whole output.
+        let emptyMember: [UInt8] = [0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+        let concatenated = try DumpSource(archive: archive + emptyMember, label: "m5")
+        #expect(concatenated.files == (try DumpSource(archive: archive, label: "m5")).files)
+        let zeros = MemorySource(label: "bomb", files: ["/proc/cpuinfo": [UInt8](repeating: 0, count: 12 << 20)])
+        let (bomb, _) = DeviceCapture.archive(of: zeros, modificationTime: 0)
+        #expect(bomb.count < 64 << 10)
+        let small = DumpLimits(fileBytes: 4 << 20, totalBytes: 8 << 20, entries: 100)
+        #expect(throws: DumpError.archiveTooLarge(limit: small.totalBytes + 100 * 1024)) {
+            try DumpSource(archive: bomb, label: "bomb", limits: small)
+        }
+    }
+
     @Test(arguments: [
         ("../etc/passwd", "leaves the dump"),
         ("proc/../../x", "leaves the dump"),
