@@ -39,9 +39,9 @@ extension DeviceSource {
             if bytes.contains(0) && !path.hasPrefix("/proc/device-tree") && !path.containsUTF8("/firmware/devicetree") {
                 return .failure(.notText)
             }
-            var s = String(decoding: bytes, as: UTF8.self)
-            while s.hasSuffix("\n") { s.removeLast() }
-            return .success(s)
+            var end = bytes.endIndex
+            while end > bytes.startIndex && bytes[end - 1] == 0x0A { end -= 1 }  // '\n'
+            return .success(String(decoding: bytes[..<end], as: UTF8.self))
         }
     }
 }

@@ -175,8 +175,9 @@ public enum TarArchive {
 
     static func checksumMatches(_ header: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let stored = octal(header, 148, 8) else { return false }
-        var sum = 0
-        for i in 0..<512 { sum += (148..<156).contains(i) ? 32 : Int(header[i]) }
+        var sum = 8 * 0x20  // the checksum field itself counts as spaces
+        for i in 0..<148 { sum += Int(header[i]) }
+        for i in 156..<512 { sum += Int(header[i]) }
         return sum == stored
     }
 

@@ -146,7 +146,7 @@ struct DeviceReportText {
             out.append(title)
             out += lines.map { "  " + $0 }
         }
-        func rows(_ table: TextTable) -> [String] { table.render().split(separator: "\n").map(String.init) }
+        func rows(_ table: TextTable) -> [String] { nonEmptyLines(table.render()) }
 
         if report.soc.isEmpty {
             section("SoC", ["unavailable (no /sys/devices/socN)"])
@@ -158,7 +158,7 @@ struct DeviceReportText {
         }
 
         if let summary = report.cpuSummary {
-            section("CPU", summary.lscpuText.split(separator: "\n").map(String.init))
+            section("CPU", nonEmptyLines(summary.lscpuText))
             if let hw = report.cpu.value?.value("Hardware") { out.append("  Hardware: \(hw)") }
             if let dt = report.deviceTree.value {
                 if let model = dt.model { out.append("  Device tree model: \(model)") }

@@ -107,6 +107,12 @@ struct TextTable {
     }
 }
 
+/// The non-empty lines of `text`, split at each LF byte. `split(separator: "\n")` segments the
+/// text into Characters first, several times the work for the same lines (a CR stays on its line).
+func nonEmptyLines(_ text: String) -> [String] {
+    text.utf8.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+}
+
 /// Seconds with three decimals, `12.345` (`+0.400` with `signed`), as the lab prints times.
 func secondsText(_ v: Double, signed: Bool = false) -> String {
     let ms = Int((abs(v) * 1000).rounded())
