@@ -10,9 +10,14 @@ LABCTL_RELEASE := .build/release/labctl
 ## only the symbols the C libraries need exported. Each shared library and exported symbol costs
 ## every start-up time in the dynamic loader (BENCHMARKS.md, "start-up"). -lstdc++ comes from the
 ## Swift toolchain's link line, so a directory holding only libstdc++.a, searched first, makes it static.
+## No $ORIGIN rpath: there is no library beside the binary, and ld.so would look in 23 places
+## there first. Concrete generic types come from metadata accessors, not from mangled names that
+## the runtime demangles and checks against every protocol conformance on first use (the
+## default only since Swift 5.1; older deployment targets still use accessors).
 STATIC_CXX := $(CURDIR)/.build/static-libstdc++
-BUILD_RELEASE = $(SWIFT) build -c release --static-swift-stdlib --product labctl \
-	-Xlinker --no-export-dynamic -Xlinker -L$(STATIC_CXX) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc
+BUILD_RELEASE = $(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath --product labctl \
+	-Xlinker --no-export-dynamic -Xlinker -L$(STATIC_CXX) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
+	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
 
 .PHONY: all deps kernel build release test fuzz run clean completions
 
