@@ -93,22 +93,24 @@ public struct KernelCommandLine: Sendable, Hashable, Encodable {
 
     public init(parsing text: String) {
         raw = text
+        // Byte by byte: iterating Characters cost about 900 instructions per character.
         var params: [Parameter] = []
-        var token = ""
+        var token: [UInt8] = []
         var inQuotes = false
         var tokens: [String] = []
-        for c in text {
-            if c == "\"" { inQuotes.toggle(); continue }
-            if !inQuotes && (c == " " || c == "\n" || c == "\t") {
-                if !token.isEmpty { tokens.append(token); token = "" }
+        for byte in text.utf8 {
+            if byte == 0x22 { inQuotes.toggle(); continue }  // '"'
+            if !inQuotes && (byte == 0x20 || byte == 0x0A || byte == 0x09) {
+                if !token.isEmpty { tokens.append(String(decoding: token, as: UTF8.self)) }
+                token.removeAll(keepingCapacity: true)
                 continue
             }
-            token.append(c)
+            token.append(byte)
         }
-        if !token.isEmpty { tokens.append(token) }
+        if !token.isEmpty { tokens.append(String(decoding: token, as: UTF8.self)) }
         for t in tokens {
-            if let eq = t.firstIndex(of: "=") {
-                params.append(Parameter(key: String(t[..<eq]), value: String(t[t.index(after: eq)...])))
+            if let eq = t.utf8.firstIndex(of: 0x3D) {  // '='
+                params.append(Parameter(key: String(t[..<eq]), value: String(t[t.utf8.index(after: eq)...])))
             } else {
                 params.append(Parameter(key: t, value: nil))
             }
