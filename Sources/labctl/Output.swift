@@ -97,13 +97,26 @@ struct TextTable {
     mutating func add(_ row: [String]) { rows.append(row) }
     func render() -> String {
         let widths = rows.reduce(into: [Int](repeating: 0, count: rows.first?.count ?? 0)) { w, row in
-            for (i, cell) in row.enumerated() where i < w.count { w[i] = max(w[i], cell.count) }
+            for (i, cell) in row.enumerated() where i < w.count { w[i] = max(w[i], Self.width(cell)) }
         }
-        return rows.map { row in
-            row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        // Built as bytes: String(repeating:count:) and + per cell took 3% of a device report's instructions.
+        var out: [UInt8] = []
+        for (r, row) in rows.enumerated() {
+            if r > 0 { out.append(0x0A) }
+            for (i, cell) in row.enumerated() {
+                if i > 0 { out.append(contentsOf: [0x20, 0x20]) }
+                out.append(contentsOf: cell.utf8)
+                if i < row.count - 1 && i < widths.count {
+                    out.append(contentsOf: repeatElement(0x20, count: widths[i] - Self.width(cell)))
+                }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Columns a cell takes: its Characters, counted only when it is not plain ASCII.
+    private static func width(_ cell: String) -> Int {
+        cell.utf8.contains { $0 >= 0x80 } ? cell.count : cell.utf8.count
     }
 }
 
