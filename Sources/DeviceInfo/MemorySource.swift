@@ -16,7 +16,12 @@ public struct MemorySource: DeviceSource {
     public init(label: String, files: [String: [UInt8]]) {
         self.label = label
         self.files = files
-        sortedPaths = files.keys.sorted { Self.compareUTF8($0, $1) < 0 }
+        // String's < is memcmp for ASCII text, which every real dump is. For other text it compares
+        // normalized Unicode, so such paths are sorted by their bytes, which is slower.
+        let paths = Array(files.keys)
+        sortedPaths = paths.allSatisfy { $0.utf8.allSatisfy { $0 < 0x80 } }
+            ? paths.sorted()
+            : paths.sorted { Self.compareUTF8($0, $1) < 0 }
     }
 
     public init(label: String, textFiles: [String: String]) {
@@ -37,30 +42,35 @@ public struct MemorySource: DeviceSource {
             let middle = (low + high) / 2
             if Self.compareUTF8(sortedPaths[middle], prefix) < 0 { low = middle + 1 } else { high = middle }
         }
-        let prefixLength = prefix.utf8.count
         var names: [String] = []
-        for path in sortedPaths[low...] {
-            guard Self.compareUTF8(path, prefix, length: prefixLength) == 0 else { break }
-            let rest = path.utf8.dropFirst(prefixLength)
-            let name = rest[..<(rest.firstIndex(of: 0x2F) ?? rest.endIndex)]
-            if name.isEmpty || names.last?.utf8.elementsEqual(name) == true { continue }
-            names.append(String(decoding: name, as: UTF8.self))
+        prefix.withUTF8 { prefix in
+            for var path in sortedPaths[low...] {
+                let name: String? = path.withUTF8 { bytes in
+                    guard bytes.count >= prefix.count, memcmp(bytes.baseAddress!, prefix.baseAddress!, prefix.count) == 0 else {
+                        return nil
+                    }
+                    let rest = bytes[prefix.count...]
+                    let end = rest.firstIndex(of: 0x2F) ?? rest.endIndex
+                    return String(decoding: UnsafeBufferPointer(rebasing: bytes[prefix.count..<end]), as: UTF8.self)
+                }
+                guard let name else { break }
+                if !name.isEmpty && names.last != name { names.append(name) }
+            }
         }
         // "a" can come on both sides of "a-b": "/d/a" < "/d/a-b" < "/d/a/c".
         names.sort()
         return names.enumerated().compactMap { i, name in i > 0 && names[i - 1] == name ? nil : name }
     }
 
-    /// Compares the UTF-8 bytes of `a` and `b` (their first `length` bytes if given), as memcmp
-    /// does. Generic `lexicographicallyPrecedes` over the UTF-8 views costs ten times more.
-    private static func compareUTF8(_ a: String, _ b: String, length: Int = .max) -> Int {
+    /// Compares the UTF-8 bytes of `a` and `b` as memcmp does. Generic `lexicographicallyPrecedes`
+    /// over the UTF-8 views costs ten times more.
+    private static func compareUTF8(_ a: String, _ b: String) -> Int {
         var a = a, b = b  // withUTF8 needs them mutable; native strings are not copied
         return a.withUTF8 { x in
             b.withUTF8 { y in
-                let xCount = min(x.count, length), yCount = min(y.count, length)
-                let common = min(xCount, yCount)
+                let common = min(x.count, y.count)
                 let order = common == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, common)
-                return order != 0 ? Int(order) : xCount - yCount
+                return order != 0 ? Int(order) : x.count - y.count
             }
         }
     }

@@ -15,6 +15,16 @@ struct MemorySourceTests {
         #expect(source.list("/d/a") == ["c", "e"])
     }
 
+    @Test func listsNonASCIINamesByTheirBytes() {
+        // "é" precomposed (C3 A9) and decomposed (65 CC 81): String's < calls them equal.
+        let source = MemorySource(label: "t", textFiles: [
+            "/d/\u{E9}/x": "", "/d/e\u{301}/y": "", "/d/f": "", "/d/e": "",
+        ])
+        #expect(source.list("/d").starts(with: ["e"]) && source.list("/d").contains("f"))
+        #expect(source.list("/d/\u{E9}") == ["x"])
+        #expect(source.list("/d/e\u{301}") == ["y"])
+    }
+
     @Test func listsNothingForFilesAndMissingDirectories() {
         #expect(source.list("/e") == [])
         #expect(source.list("/missing") == [])
