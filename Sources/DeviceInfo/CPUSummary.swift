@@ -96,7 +96,9 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
                 // lscpu turns "Mitigation: a: b" into "Mitigation; a b".
                 let value = v.value.hasPrefix("Mitigation: ")
                     ? "Mitigation;" + String(v.value.dropFirst(11).filter { $0 != ":" }) : v.value
-                add("Vulnerability \(words.prefix(1).uppercased() + words.dropFirst())", value)
+                // String + String: + with a Substring appends it generically, which costs a run-time
+                // lookup of its iterator type on first use (a scan of every conformance).
+                add("Vulnerability \(words.prefix(1).uppercased() + String(words.dropFirst()))", value)
             }
         }
         fields = f
@@ -118,7 +120,7 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
         return fields.map { field in
             let label = field.name + ":"
             return label + String(repeating: " ", count: max(1, width - label.count)) + field.value
-        }.joined(separator: "\n")
+        }.joinedText(separator: "\n")
     }
 
     static func parseHex(_ text: String) -> Int? {
@@ -147,5 +149,7 @@ extension CPUSummary {
 }
 
 extension String {
-    var replacingUnderscores: String { String(map { $0 == "_" ? " " : $0 }) }
+    /// By bytes: `String(map { … })` appends a [Character] generically, which costs a run-time
+    /// lookup of its iterator type on first use.
+    var replacingUnderscores: String { String(decoding: utf8.map { $0 == 0x5F ? 0x20 : $0 }, as: UTF8.self) }
 }

@@ -117,7 +117,7 @@ public struct CPUTopology: Sendable, Hashable, Encodable {
             }
             i = j + 1
         }
-        return parts.joined(separator: ",")
+        return parts.joinedText(separator: ",")
     }
 
     /// sysfs cache sizes: `32K`, `1024K`, `8M`.

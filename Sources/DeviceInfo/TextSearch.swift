@@ -48,3 +48,18 @@ extension Substring {
         return self[start..<end]
     }
 }
+
+extension Array where Element == String {
+    /// `joined(separator:)` without its first-call cost. The standard library's is not inlinable:
+    /// its first call looks up Array's iterator type at run time, which scans every protocol
+    /// conformance in the program (200k instructions, 3% of a device report).
+    func joinedText(separator: String) -> String {
+        var text = ""
+        text.reserveCapacity(reduce(0) { $0 + $1.utf8.count + separator.utf8.count })
+        for (i, part) in enumerated() {
+            if i > 0 { text += separator }
+            text += part
+        }
+        return text
+    }
+}
