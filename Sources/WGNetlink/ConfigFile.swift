@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A configuration error, pointing at the file, the line and the text at fault.
 public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
     public let file: String
@@ -106,25 +112,45 @@ public struct ConfigFile: Sendable, Hashable {
         // Bytes, not Characters, and no allocation per line for the keys a big file repeats:
         // a file of 50,000 peers must parse about as fast as wg parses it.
         // Room for every peer at once: each "[Peer]" has a "[", and few other lines do.
-        config.peers.reserveCapacity(all.reduce(0) { $0 + ($1 == 0x5B ? 1 : 0) })
-        var scratch: [UInt8] = []  // holds the current line without whitespace; reused
+        var brackets = 0
+        var from = 0
+        while from < all.count, let hit = memchr(all.baseAddress! + from, 0x5B, all.count - from) {
+            brackets += 1
+            from = UnsafeRawPointer(hit) - UnsafeRawPointer(all.baseAddress!) + 1
+        }
+        config.peers.reserveCapacity(brackets)
+        // The current line without comment and whitespace, in storage reused from line to line.
+        var scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: 256)
+        defer { scratch.deallocate() }
         var lineNumber = 0
         var lineStart = 0
         while lineStart <= all.count {
-            let lineEnd = all[lineStart...].firstIndex(of: 0x0A) ?? all.count
+            var lineEnd = all.count
+            if lineStart < all.count, let newline = memchr(all.baseAddress! + lineStart, 0x0A, all.count - lineStart) {
+                lineEnd = UnsafeRawPointer(newline) - UnsafeRawPointer(all.baseAddress!)
+            }
             let rawLine = all[lineStart..<lineEnd]
             lineStart = lineEnd + 1
             lineNumber += 1
-            let uncommentedBytes = rawLine.prefix { $0 != 0x23 }
+            if scratch.count < rawLine.count {
+                scratch.deallocate()
+                scratch = .allocate(capacity: rawLine.count * 2)
+            }
             // wg drops every whitespace character; wg-quick's commands keep their inner spaces.
-            if scratch.count < uncommentedBytes.count { scratch = [UInt8](repeating: 0, count: uncommentedBytes.count * 2) }
-            let compactCount = scratch.withUnsafeMutableBufferPointer { out in
-                var n = 0
-                for b in uncommentedBytes where !(b == 0x20 || (b >= 0x09 && b <= 0x0D)) { out[n] = b; n += 1 }
-                return n
+            var uncommentedEnd = rawLine.endIndex
+            if !rawLine.isEmpty, let hash = memchr(all.baseAddress! + rawLine.startIndex, 0x23, rawLine.count) {  // '#'
+                uncommentedEnd = UnsafeRawPointer(hash) - UnsafeRawPointer(all.baseAddress!)
+            }
+            var compactCount = 0
+            for i in rawLine.startIndex..<uncommentedEnd {
+                let b = all[i]
+                if b > 0x20 || !(b == 0x20 || (b >= 0x09 && b <= 0x0D)) {
+                    scratch[compactCount] = b
+                    compactCount &+= 1  // at most the line's length
+                }
             }
             if compactCount == 0 { continue }
-            let compactBytes = scratch[..<compactCount]
+            let compactBytes = UnsafeBufferPointer(rebasing: scratch[..<compactCount])
             // Strings are made only for what is used: the key (lowercased ASCII) where it is
             // not one of the common ones, the value, and the original line when there is an error.
             func fail(_ reason: String) -> ConfigError {
@@ -147,11 +173,11 @@ public struct ConfigFile: Sendable, Hashable {
             var key: String { String(decoding: compactBytes[..<eq].map(asciiLowercased), as: UTF8.self) }
             var value: String { String(decoding: compactBytes[(eq + 1)...], as: UTF8.self) }
             func valueKey(secret: Bool) -> Key? {
-                compactBytes.withUnsafeBufferPointer { Key(base64UTF8: UnsafeBufferPointer(rebasing: $0[(eq + 1)...]), secret: secret) }
+                Key(base64UTF8: UnsafeBufferPointer(rebasing: compactBytes[(eq + 1)...]), secret: secret)
             }
             var keyText: String { String(decoding: compactBytes[..<eq], as: UTF8.self) }
             var spacedValue: String {
-                let raw = uncommentedBytes.drop { $0 != 0x3D }.dropFirst()
+                let raw = rawLine.prefix { $0 != 0x23 }.drop { $0 != 0x3D }.dropFirst()
                 return String(decoding: raw, as: UTF8.self).trimmingWhitespace
             }
             switch section {
@@ -186,7 +212,7 @@ public struct ConfigFile: Sendable, Hashable {
                         let itemEnd = compactBytes[itemStart...].firstIndex(of: 0x2C) ?? compactBytes.count
                         let range = itemStart..<itemEnd
                         itemStart = itemEnd + 1
-                        guard let ip = compactBytes.withUnsafeBufferPointer({ AllowedIP(utf8: UnsafeBufferPointer(rebasing: $0[range])) }) else {
+                        guard let ip = AllowedIP(utf8: UnsafeBufferPointer(rebasing: compactBytes[range])) else {
                             throw fail("'\(String(decoding: compactBytes[range], as: UTF8.self))' is not an IP prefix")
                         }
                         peer!.ips.append(ip)
