@@ -95,6 +95,12 @@ public struct IPAddress: Sendable, Hashable, Comparable, CustomStringConvertible
         (0..<family.byteCount).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high >> (56 - 8 * i) : low >> (56 - 8 * (i - 8)))) }
     }
 
+    /// The 4 or 16 bytes in network order, lent without building an array.
+    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let words = (high.bigEndian, low.bigEndian)
+        return try Swift.withUnsafeBytes(of: words) { try body(UnsafeRawBufferPointer(rebasing: $0.prefix(family.byteCount))) }
+    }
+
     /// inet_ntop(3)'s form, which is what `wg` prints.
     public var description: String {
         var out: [UInt8] = []

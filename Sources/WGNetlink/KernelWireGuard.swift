@@ -145,7 +145,7 @@ struct KernelWireGuard: ~Copyable, Sendable {
                     let ip = peer.allowedIPs[cursor.allowedIP]
                     guard let entry = m.nestStart(0) else { break }
                     let fits = m.put(WGAttribute.AllowedIP.family, ip.address.family.addressFamily)
-                        && ip.address.bytes.withUnsafeBytes { m.put(WGAttribute.AllowedIP.address, bytes: $0) }
+                        && ip.address.withUnsafeBytes { m.put(WGAttribute.AllowedIP.address, bytes: $0) }
                         && m.put(WGAttribute.AllowedIP.cidr, ip.prefixLength)
                     guard fits else { m.nestCancel(entry); break }
                     m.nestEnd(entry)
@@ -171,8 +171,8 @@ struct KernelWireGuard: ~Copyable, Sendable {
             var sin = sockaddr_in()
             sin.sin_family = sa_family_t(AF_INET)
             sin.sin_port = endpoint.port.bigEndian
-            withUnsafeMutableBytes(of: &sin.sin_addr) { raw in
-                for (i, b) in endpoint.address.bytes.enumerated() { raw[i] = b }
+            endpoint.address.withUnsafeBytes { address in
+                withUnsafeMutableBytes(of: &sin.sin_addr) { $0.copyMemory(from: address) }
             }
             return withUnsafeBytes(of: sin, body)
         }
@@ -180,8 +180,8 @@ struct KernelWireGuard: ~Copyable, Sendable {
         sin6.sin6_family = sa_family_t(AF_INET6)
         sin6.sin6_port = endpoint.port.bigEndian
         sin6.sin6_scope_id = endpoint.scopeID
-        withUnsafeMutableBytes(of: &sin6.sin6_addr) { raw in
-            for (i, b) in endpoint.address.bytes.enumerated() { raw[i] = b }
+        endpoint.address.withUnsafeBytes { address in
+            withUnsafeMutableBytes(of: &sin6.sin6_addr) { $0.copyMemory(from: address) }
         }
         return withUnsafeBytes(of: sin6, body)
     }

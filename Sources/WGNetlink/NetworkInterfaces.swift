@@ -243,7 +243,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         header.rtm_scope = Route.scopeLink
         header.rtm_type = Route.unicast
         message.putHeader(header)
-        destination.canonical.address.bytes.withUnsafeBytes { message.put(Route.destination, bytes: $0) }
+        destination.canonical.address.withUnsafeBytes { message.put(Route.destination, bytes: $0) }
         message.put(Route.outputInterface, index)
         try run(message, operation: "add route \(destination)", device: name) { _ in }
     }
@@ -458,7 +458,7 @@ public struct NetworkInterfaces: ~Copyable, Sendable {
         info.ifa_prefixlen = address.prefixLength
         info.ifa_index = index
         message.putHeader(info)
-        address.address.bytes.withUnsafeBytes { raw in
+        address.address.withUnsafeBytes { raw in
             message.put(Attribute.local, bytes: raw)
             message.put(Attribute.address, bytes: raw)
         }

@@ -61,6 +61,13 @@ struct AddressesTests {
         }
     }
 
+    @Test(arguments: ["192.0.2.1", "0.0.0.0", "255.255.255.255", "2001:db8::1", "fe80::1:2:3:4", "::"])
+    func bytesAreLentInNetworkOrder(text: String) throws {
+        let address = try #require(IPAddress(text))
+        #expect(address.withUnsafeBytes { Array($0) } == address.bytes)
+        #expect(address.withUnsafeBytes { IPAddress(bytes: $0) } == address)
+    }
+
     @Test func endpointsWithScopeIDs() throws {
         let e = try #require(Endpoint("[fe80::1%eth0]:51820", scopeIndex: { $0 == "eth0" ? 3 : nil }))
         #expect(e.scopeID == 3)
