@@ -75,6 +75,27 @@ enum FileBytes {
     }
 }
 
+extension FileBytes {
+    /// Lends a whole file's bytes, up to `limit`: a regular file is mapped rather than copied, so
+    /// its pages come straight from the page cache, many per fault, and are never zeroed or
+    /// copied. (A setconf of 50,000 peers reads 5 MB; copied, that was 1,250 page faults.)
+    /// Anything that cannot be mapped is read. A file truncated while mapped would fault
+    /// (SIGBUS), as with any reader that maps its input.
+    static func withContents<R>(of path: String, limit: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw LabError("\(path): \(String(cString: strerror(errno)))") }
+        var info = stat()
+        let size = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : 0
+        if size > 0 && size <= limit, let map = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), map != MAP_FAILED {
+            close(fd)
+            defer { munmap(map, size) }
+            return try body(UnsafeBufferPointer(start: map.assumingMemoryBound(to: UInt8.self), count: size))
+        }
+        close(fd)
+        return try read(path, limit: limit).withUnsafeBufferPointer(body)
+    }
+}
+
 enum StandardInput {
     /// All of standard input.
     static func readAll() -> [UInt8] {

@@ -70,11 +70,13 @@ enum WGSupport {
     /// Reads and parses a whole configuration file, resolving endpoints, before anything is
     /// applied: a bad line changes nothing. Errors name the file and line.
     static func loadConfig(_ file: String, dialect: ConfigFile.Dialect, replace: Bool) throws -> (ConfigFile, DeviceConfig) {
-        let bytes = try readConfigBytes(file)
+        func parse(_ all: UnsafeBufferPointer<UInt8>) -> Result<ConfigFile, ConfigError> {
+            Result { () throws(ConfigError) in try ConfigFile.parse(utf8: all, file: file, dialect: dialect) }
+        }
+        let result = file == "-" ? StandardInput.readAll().withUnsafeBufferPointer(parse)
+            : try FileBytes.withContents(of: file, limit: 1 << 30, parse)
         do {
-            let parsed = try bytes.withUnsafeBufferPointer { all in
-                Result { () throws(ConfigError) in try ConfigFile.parse(utf8: all, file: file, dialect: dialect) }
-            }.get()
+            let parsed = try result.get()
             let config = try parsed.deviceConfig(replace: replace) { (endpoint: String) throws(ConfigError) -> Endpoint in
                 do {
                     return try resolveEndpoint(endpoint)
