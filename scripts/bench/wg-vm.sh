@@ -10,6 +10,9 @@ run() {  # seconds one command takes
     t0=$(now); "$@" > /dev/null || { echo "FAIL: $*"; exit 1; }; t1=$(now)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
+# Peak RSS from busybox's time -v, which takes ru_maxrss for pages and prints it times 4:
+# it is already in KiB.
+kib() { sed -n 's/.*Maximum resident set size (kbytes): //p' | awk '{ print int($1 / 4) }'; }
 dev=0
 fresh() { dev=$((dev + 1)); $ip link add wg$dev type wireguard; }  # not in $(...): dev must persist
 for n in 10000 50000; do
@@ -30,11 +33,11 @@ for n in 10000 50000; do
         done
         wg show $a dump > x; labctl wg show $b dump > y; cmp -s x y || { echo "FAIL: dumps differ at $n"; exit 1; }
     done
-    rss=$( (time -v labctl wg show $a dump > /dev/null) 2>&1 | sed -n 's/.*Maximum resident set size (kbytes): //p')
+    rss=$( (time -v labctl wg show $a dump > /dev/null) 2>&1 | kib)
     echo "peak RSS $n: labctl show dump $rss KiB"
     if [ $n = 10000 ]; then
         fresh; c=wg$dev
-        rss=$( (time -v labctl wg setconf $c $f) 2>&1 | sed -n 's/.*Maximum resident set size (kbytes): //p')
+        rss=$( (time -v labctl wg setconf $c $f) 2>&1 | kib)
         echo "peak RSS $n: labctl setconf $rss KiB"
     fi
 done
