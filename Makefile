@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 SWIFT ?= swift
 # Debian packages the build, the tests and the VM harness need.
-DEBS := libmnl-dev libsodium-dev zlib1g-dev pkg-config qemu-system-x86 busybox-static wireguard-tools \
+DEBS := libmnl-dev libsodium-dev libdeflate-dev pkg-config qemu-system-x86 busybox-static wireguard-tools \
         wireguard-go keepalived iproute2 nftables tshark cpio kmod procps bc util-linux
 LABCTL := .build/debug/labctl
 LABCTL_RELEASE := .build/release/labctl

@@ -27,9 +27,9 @@ let package = Package(
         ),
         .systemLibrary(name: "CLinuxShims"),
         .systemLibrary(
-            name: "CZlib",
-            pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"])]
+            name: "CDeflate",
+            pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]
         ),
         .target(
             name: "WGNetlink",
@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "DeviceInfo",
             dependencies: [
-                "CZlib", "CLinuxShims",
+                "CDeflate", "CLinuxShims",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
