@@ -8,7 +8,7 @@ import SystemPackage
 /// The whole archive is checked before anything is used: a path with `..` or a leading `/`,
 /// a symlink out of the dump, a file over the size cap or a decompression bomb is an error.
 public struct DumpSource: DeviceSource {
-    /// The unpacked files; reading and listing are those of an in-memory source.
+    /// The unpacked files, read in place in the tar; reading and listing are those of an in-memory source.
     private let contents: MemorySource
     public var label: String { contents.label }
     public var files: [String: [UInt8]] { contents.files }
@@ -17,9 +17,9 @@ public struct DumpSource: DeviceSource {
     /// Unpacks an archive already in memory.
     public init(archive: [UInt8], label: String, limits: DumpLimits = DumpLimits()) throws(DumpError) {
         let tar = Gzip.isCompressed(archive) ? try Gzip.decompress(archive, limit: limits.archiveBytes) : archive
-        let files = try TarArchive.read(tar, limits: limits)
-        if files.isEmpty { throw .notADump("\(label): the archive holds no files") }
-        contents = MemorySource(label: label, files: files)
+        let table = try TarArchive.table(tar, limits: limits)
+        if table.isEmpty { throw .notADump("\(label): the archive holds no files") }
+        contents = MemorySource(label: label, table: table)
     }
 
     /// Reads and unpacks the dump at `path`.

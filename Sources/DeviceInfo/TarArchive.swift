@@ -55,16 +55,34 @@ public struct DumpLimits: Sendable, Hashable {
 /// earlier file. Devices, FIFOs and sparse files are refused.
 public enum TarArchive {
     public static func read(_ bytes: [UInt8], limits: DumpLimits = DumpLimits()) throws(DumpError) -> [String: [UInt8]] {
-        try bytes.withUnsafeBufferPointer { buffer throws(DumpError) in try read(buffer, limits: limits) }
+        try table(bytes, limits: limits).dictionary
     }
 
     public static func read(_ bytes: UnsafeBufferPointer<UInt8>, limits: DumpLimits) throws(DumpError) -> [String: [UInt8]] {
-        var files: [String: [UInt8]] = [:]
+        try table(Array(bytes), limits: limits).dictionary
+    }
+
+    /// The archive's files as a table over `bytes` itself, every path checked.
+    static func table(_ bytes: [UInt8], limits: DumpLimits) throws(DumpError) -> FileTable {
+        var paths: [UInt8] = []
+        var entries: [FileTable.Entry] = []
+        try bytes.withUnsafeBufferPointer { buffer throws(DumpError) in
+            try scan(buffer, limits: limits, paths: &paths, entries: &entries)
+        }
+        return FileTable(storage: bytes, paths: paths, unsorted: entries)
+    }
+
+    /// Appends each regular file's device path to `paths`, and the file to `entries`.
+    private static func scan(_ bytes: UnsafeBufferPointer<UInt8>, limits: DumpLimits,
+                             paths: inout [UInt8], entries: inout [FileTable.Entry]) throws(DumpError) {
+        paths.reserveCapacity(bytes.count / 16)
+        entries.reserveCapacity(bytes.count / 1024)
         var offset = 0
         var total = 0
-        var entries = 0
-        var longName: String?
-        var paxPath: String?
+        var count = 0
+        var longName: [UInt8]?
+        var paxPath: [UInt8]?
+        var name: [UInt8] = []  // the entry's name as the archive gives it
         while true {
             guard offset + 512 <= bytes.count else {
                 // Some writers stop without the two zero blocks; a clean end on a block boundary is fine.
@@ -72,106 +90,146 @@ public enum TarArchive {
                 throw .truncated(entry: nil)
             }
             let header = UnsafeBufferPointer(rebasing: bytes[offset..<offset + 512])
-            if header.allSatisfy({ $0 == 0 }) { break }
-            entries += 1
-            if entries > limits.entries { throw .tooManyEntries(limit: limits.entries) }
+            if header[0] == 0 && isZeroBlock(header) { break }
+            count += 1
+            if count > limits.entries { throw .tooManyEntries(limit: limits.entries) }
             guard checksumMatches(header) else { throw .badHeader(offset: offset, reason: "checksum mismatch") }
             guard let size = octal(header, 124, 12) else { throw .badHeader(offset: offset, reason: "invalid size field") }
-            let type = Character(Unicode.Scalar(header[156]))
-            var name = string(header, 0, 100)
-            if header[257..<262].elementsEqual("ustar".utf8) {
-                let prefix = string(header, 345, 155)
-                if !prefix.isEmpty { name = prefix + "/" + name }
+            let type = header[156]
+            let isMeta = type == 0x4C || type == 0x78 || type == 0x67  // 'L', 'x', 'g'
+            let isFile = type == 0x30 || type == 0 || type == 0x37  // '0', NUL, '7'
+            name.removeAll(keepingCapacity: true)
+            if !isMeta, let long = longName ?? paxPath {
+                name += long
+            } else {
+                if header[257..<262].elementsEqual("ustar".utf8) {
+                    let prefix = field(header, 345, 155)
+                    if !prefix.isEmpty { name += prefix; name.append(0x2F) }
+                }
+                name += field(header, 0, 100)
             }
-            let dataStart = offset + 512
-            let isMeta = type == "L" || type == "x" || type == "g"
-            let fullName = isMeta ? name : (longName ?? paxPath ?? name)
             if isMeta {
                 guard size <= 65536 else { throw .badHeader(offset: offset, reason: "metadata entry of \(size) bytes") }
-            } else if type == "0" || type == "\0" || type == "7", size > limits.fileBytes {
-                _ = try devicePath(fullName)
-                throw .entryTooLarge(entry: fullName, size: size, limit: limits.fileBytes)
+            } else if isFile, size > limits.fileBytes {
+                var scratch: [UInt8] = []
+                try appendDevicePath(name, to: &scratch, entry: name)
+                throw .entryTooLarge(entry: text(name), size: size, limit: limits.fileBytes)
             }
-            guard dataStart + size <= bytes.count else { throw .truncated(entry: fullName) }
-            let data = UnsafeBufferPointer(rebasing: bytes[dataStart..<dataStart + size])
+            let dataStart = offset + 512
+            guard size <= bytes.count - dataStart else { throw .truncated(entry: text(name)) }
+            let data = dataStart..<dataStart + size
             offset = min(bytes.count, dataStart + (size + 511) / 512 * 512)
 
             switch type {
-            case "L":  // GNU long name for the next entry
-                longName = cString(data)
+            case 0x4C:  // 'L': GNU long name for the next entry
+                longName = Array(field(UnsafeBufferPointer(rebasing: bytes[data]), 0, size))
                 continue
-            case "x":  // pax extended header for the next entry
-                paxPath = paxRecord(data, key: "path")
+            case 0x78:  // 'x': pax extended header for the next entry
+                paxPath = paxRecord(UnsafeBufferPointer(rebasing: bytes[data]), key: "path")
                 continue
-            case "g":  // pax global header: nothing labctl needs
+            case 0x67:  // 'g': pax global header: nothing labctl needs
                 continue
             default:
                 break
             }
             longName = nil
             paxPath = nil
-            let path = try devicePath(fullName)
+            let pathStart = paths.count
+            try appendDevicePath(name, to: &paths, entry: name)
+            let path = pathStart..<paths.count
             switch type {
-            case "0", "\0", "7":
+            case _ where isFile:
                 total += size
                 guard total <= limits.totalBytes else { throw .archiveTooLarge(limit: limits.totalBytes) }
-                files[path] = Array(data)
-            case "5":
-                continue
-            case "1":
-                let target = try devicePath(string(header, 157, 100), allowEmpty: false, link: fullName)
-                guard let linked = files[target] else { throw .hardlinkTarget(entry: fullName, target: target) }
-                total += linked.count
+                entries.append(FileTable.Entry(path: path, contents: data))
+            case 0x35:  // '5': directories are implied
+                paths.removeSubrange(path)
+            case 0x31:  // '1': a hard link to an earlier file
+                try appendDevicePath(field(header, 157, 100), to: &paths, allowEmpty: false, entry: name)
+                let target = Array(paths[path.upperBound...])
+                paths.removeSubrange(path.upperBound...)
+                let linked = paths.withUnsafeBufferPointer { p in
+                    target.withUnsafeBufferPointer { wanted in
+                        entries.last { FileTable.compare(UnsafeBufferPointer(rebasing: p[$0.path]), wanted) == 0 }
+                    }
+                }
+                guard let linked else { throw .hardlinkTarget(entry: text(name), target: text(target)) }
+                total += linked.contents.count
                 guard total <= limits.totalBytes else { throw .archiveTooLarge(limit: limits.totalBytes) }
-                files[path] = linked
-            case "2":
-                let target = string(header, 157, 100)
-                guard symlinkStaysInside(entry: path, target: target) else {
-                    throw .symlinkOutside(entry: fullName, target: target)
+                entries.append(FileTable.Entry(path: path, contents: linked.contents))
+            case 0x32:  // '2': symlinks are never followed
+                let target = field(header, 157, 100)
+                guard symlinkStaysInside(entry: paths[path], target: target) else {
+                    throw .symlinkOutside(entry: text(name), target: text(Array(target)))
                 }
-                continue  // never followed
+                paths.removeSubrange(path)
             default:
-                throw .unsupportedEntry(entry: fullName, type: type)
+                throw .unsupportedEntry(entry: text(name), type: Character(Unicode.Scalar(type)))
             }
         }
-        return files
     }
 
-    /// `./proc/cpuinfo` and `proc/cpuinfo` both become `/proc/cpuinfo`.
-    static func devicePath(_ raw: String, allowEmpty: Bool = true, link: String? = nil) throws(DumpError) -> String {
-        if raw.utf8.first == 0x2F { throw .absolutePath(link ?? raw) }
-        var text = raw  // withUTF8 needs a mutable String
-        let path = text.withUTF8 { bytes -> [UInt8]? in
-            var path: [UInt8] = []
-            path.reserveCapacity(bytes.count + 1)
-            var start = 0
-            while start <= bytes.count {
-                let end = bytes[start...].firstIndex(of: 0x2F) ?? bytes.count  // '/'
-                let length = end - start
-                let isDot = length >= 1 && length <= 2 && bytes[start] == 0x2E && bytes[end - 1] == 0x2E
-                if length == 2 && isDot { return nil }
-                if length > 0 && !(length == 1 && isDot) {
-                    path.append(0x2F)
-                    path.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<end]))
-                }
-                start = end + 1
+    /// Appends `raw` as a device path: `./proc/cpuinfo` and `proc/cpuinfo` become `/proc/cpuinfo`.
+    /// An absolute path or a `..` component is an error naming `entry`.
+    private static func appendDevicePath(_ raw: UnsafeBufferPointer<UInt8>, to paths: inout [UInt8], allowEmpty: Bool = true,
+                                         entry: [UInt8]) throws(DumpError) {
+        if raw.first == 0x2F { throw .absolutePath(text(entry)) }  // '/'
+        let start = paths.count
+        var i = 0
+        while i < raw.count {
+            var end = i
+            while end < raw.count && raw[end] != 0x2F { end += 1 }
+            let dots = end - i <= 2 && raw[i..<end].allSatisfy { $0 == 0x2E }  // "", "." or ".."
+            if dots && end - i == 2 {
+                paths.removeSubrange(start...)
+                throw .pathTraversal(text(entry))
             }
-            return path
+            if !dots {
+                paths.append(0x2F)
+                paths.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<end]))
+            }
+            i = end + 1
         }
-        guard let path else { throw .pathTraversal(link ?? raw) }
-        if path.isEmpty && !allowEmpty { throw .pathTraversal(link ?? raw) }
-        return path.isEmpty ? "/" : String(decoding: path, as: UTF8.self)
+        if paths.count == start {
+            if !allowEmpty { throw .pathTraversal(text(entry)) }
+            paths.append(0x2F)
+        }
     }
 
-    static func symlinkStaysInside(entry: String, target: String) -> Bool {
-        if target.utf8.first == 0x2F || target.isEmpty { return false }
-        var depth = entry.utf8.split(separator: 0x2F).count - 1  // the directory holding the link
-        for part in target.utf8.split(separator: 0x2F) {
-            if part.elementsEqual(".".utf8) { continue }
-            if part.elementsEqual("..".utf8) { depth -= 1; if depth < 0 { return false } } else { depth += 1 }
-        }
-        return true
+    private static func appendDevicePath(_ raw: [UInt8], to paths: inout [UInt8], entry: [UInt8]) throws(DumpError) {
+        try raw.withUnsafeBufferPointer { raw throws(DumpError) in try appendDevicePath(raw, to: &paths, entry: entry) }
     }
+
+    /// Calls `body` with each non-empty component of a slash-separated path.
+    private static func forEachComponent<C: Collection<UInt8>>(_ path: C, _ body: (C.SubSequence) -> Void) {
+        var start = path.startIndex
+        while start != path.endIndex {
+            let end = path[start...].firstIndex(of: 0x2F) ?? path.endIndex
+            if start != end { body(path[start..<end]) }
+            start = end == path.endIndex ? end : path.index(after: end)
+        }
+    }
+
+    static func symlinkStaysInside(entry: ArraySlice<UInt8>, target: UnsafeBufferPointer<UInt8>) -> Bool {
+        if target.first == 0x2F || target.isEmpty { return false }
+        var depth = -1  // the directory holding the link
+        forEachComponent(entry) { _ in depth += 1 }
+        var inside = true
+        forEachComponent(target) { part in
+            if part.elementsEqual([0x2E]) { return }
+            if part.elementsEqual([0x2E, 0x2E]) { depth -= 1; if depth < 0 { inside = false } } else if inside { depth += 1 }
+        }
+        return inside
+    }
+
+    private static func isZeroBlock(_ block: UnsafeBufferPointer<UInt8>) -> Bool {
+        let raw = UnsafeRawBufferPointer(block)
+        var any: UInt64 = 0
+        for offset in stride(from: 0, to: 512, by: 8) { any |= raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self) }
+        return any == 0
+    }
+
+    private static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
     static func checksumMatches(_ header: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let stored = octal(header, 148, 8) else { return false }
@@ -212,19 +270,17 @@ public enum TarArchive {
         return value
     }
 
-    static func string(_ header: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int) -> String {
-        cString(UnsafeBufferPointer(rebasing: header[start..<start + length]))
+    /// A NUL-terminated field's bytes.
+    static func field(_ block: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int) -> UnsafeBufferPointer<UInt8> {
+        let bytes = UnsafeBufferPointer(rebasing: block[start..<start + length])
+        return UnsafeBufferPointer(rebasing: bytes[..<(bytes.firstIndex(of: 0) ?? bytes.endIndex)])
     }
 
-    static func cString(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        let end = bytes.firstIndex(of: 0) ?? bytes.endIndex
-        return String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self)
-    }
-
-    /// A value from pax records of the form `LEN key=value\n`.
-    static func paxRecord(_ data: UnsafeBufferPointer<UInt8>, key: String) -> String? {
+    /// A value from pax records of the form `LEN key=value\n`; the last one for `key` wins.
+    static func paxRecord(_ data: UnsafeBufferPointer<UInt8>, key: StaticString) -> [UInt8]? {
+        let key = UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
         var i = 0
-        var result: String?
+        var result: [UInt8]?
         while i < data.count {
             var length = 0
             var j = i
@@ -234,13 +290,10 @@ public enum TarArchive {
             }
             guard j < data.count, data[j] == 0x20, length > j - i, i + length <= data.count else { return result }
             let record = UnsafeBufferPointer(rebasing: data[(j + 1)..<(i + length)])
-            if let eq = record.firstIndex(of: 0x3D) {
-                let k = String(decoding: UnsafeBufferPointer(rebasing: record[..<eq]), as: UTF8.self)
-                if k == key {
-                    var v = String(decoding: UnsafeBufferPointer(rebasing: record[(eq + 1)...]), as: UTF8.self)
-                    if v.hasSuffix("\n") { v.removeLast() }
-                    result = v
-                }
+            if let eq = record.firstIndex(of: 0x3D), record[..<eq].elementsEqual(key) {  // '='
+                var value = Array(record[(eq + 1)...])
+                if value.last == 0x0A { value.removeLast() }
+                result = value
             }
             i += length
         }

@@ -84,6 +84,27 @@ struct TarArchiveTests {
         #expect(throws: DumpError.archiveTooLarge(limit: 8 << 20)) { try TarArchive.read(bomb, limits: small) }
     }
 
+    /// The dump is read in place as one table sorted by path: of two entries with one path the
+    /// later stays (as tar itself extracts them), and a hard link reads its target's bytes.
+    @Test func laterEntriesWinAndHardLinksReadTheirTarget() throws {
+        let archive = tarHeader(name: "./proc/version", size: 3) + pad(Array("old".utf8))
+            + tarHeader(name: "proc/cpuinfo", size: 2) + pad(Array("c0".utf8))
+            + tarHeader(name: "proc//version", size: 3) + pad(Array("new".utf8))
+            + tarHeader(name: "target", type: 0x31, link: "./proc/cpuinfo")
+            + tarHeader(name: "missing", type: 0x31, link: "proc/nothing") + [UInt8](repeating: 0, count: 1024)
+        #expect(throws: DumpError.hardlinkTarget(entry: "missing", target: "/proc/nothing")) { try TarArchive.read(archive) }
+        let good = Array(archive[..<(7 * 512)]) + [UInt8](repeating: 0, count: 1024)  // without "missing"
+        let files = try TarArchive.read(good)
+        #expect(files == ["/proc/version": Array("new".utf8), "/proc/cpuinfo": Array("c0".utf8), "/target": Array("c0".utf8)])
+        let dump = try DumpSource(archive: good, label: "t")
+        #expect(dump.read("/proc/version") == .success(Array("new".utf8)))
+        #expect(dump.read("/proc/versio") == .failure(.missing))
+        #expect(dump.list("/") == ["proc", "target"])
+        #expect(dump.list("/proc") == ["cpuinfo", "version"])
+    }
+
+    private func pad(_ data: [UInt8]) -> [UInt8] { data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512) }
+
     @Test func corruptAndTruncatedArchivesGiveOneLineErrors() {
         var bad = tarHeader(name: "proc/version", size: 4) + Array("abcd".utf8) + [UInt8](repeating: 0, count: 508 + 1024)
         bad[0] = 0x51
