@@ -22,23 +22,31 @@ public struct CPUInfo: Sendable, Hashable, Encodable {
         var processors: [[Field]] = []
         var global: [Field] = []
         var block: [Field] = []
+        var blockHasProcessor = false
         func flush() {
-            if block.contains(where: { $0.key == "processor" }) {
+            if blockHasProcessor {
                 processors.append(block)
             } else {
                 global += block
             }
             block = []
+            blockHasProcessor = false
         }
-        for rawLine in text.splitUTF8(separator: 0x0A, omittingEmpty: false) {
-            let line = rawLine.trimmingSpaces
-            if line.isEmpty { flush(); continue }
-            guard let colon = line.utf8.firstIndex(of: 0x3A) else { continue }  // ':'
-            let key = String(line[..<colon].trimmingSpaces)
-            let value = String(line[line.index(after: colon)...].trimmingSpaces)
-            // A new "processor" key inside a block starts a new block (some kernels omit blank lines).
-            if key == "processor" && block.contains(where: { $0.key == "processor" }) { flush() }
-            block.append(Field(key: key, value: value))
+        var text = text  // withUTF8 needs it mutable; a native string is not copied
+        text.withUTF8 { bytes in
+            forEachLine(bytes) { rawLine in
+                let line = trimmingSpaces(rawLine, in: bytes)
+                if line.isEmpty { flush(); return }
+                guard let colon = bytes[line].firstIndex(of: 0x3A) else { return }  // ':'
+                let key = String(decoding: bytes[trimmingSpaces(line.lowerBound..<colon, in: bytes)], as: UTF8.self)
+                let value = String(decoding: bytes[trimmingSpaces(colon + 1..<line.upperBound, in: bytes)], as: UTF8.self)
+                // A new "processor" key inside a block starts a new block (some kernels omit blank lines).
+                if key == "processor" {
+                    if blockHasProcessor { flush() }
+                    blockHasProcessor = true
+                }
+                block.append(Field(key: key, value: value))
+            }
         }
         flush()
         self.processors = processors

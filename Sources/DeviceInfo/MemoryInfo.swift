@@ -26,18 +26,22 @@ public struct MemoryInfo: Sendable, Hashable, Encodable {
     /// Parses `/proc/meminfo`. Malformed lines are skipped; returns nil if MemTotal is missing.
     public init?(parsing text: String) {
         var fields: [String: UInt64] = [:]
-        for line in text.splitUTF8(separator: 0x0A, omittingEmpty: true) {
-            guard let colon = line.utf8.firstIndex(of: 0x3A) else { continue }  // ':'
-            let key = String(line[..<colon])
-            let rest = line[line.index(after: colon)...].splitUTF8(separator: 0x20, omittingEmpty: true)
-            guard let first = rest.first, let value = UInt64(first) else { continue }
-            if rest.count > 1 {
-                switch rest[1] {
-                case "kB": fields[key] = value
-                default: continue
+        fields.reserveCapacity(64)
+        var text = text  // withUTF8 needs it mutable; a native string is not copied
+        text.withUTF8 { bytes in
+            forEachLine(bytes) { line in
+                guard let colon = bytes[line].firstIndex(of: 0x3A) else { return }  // ':'
+                // `Key: value kB`: the words after the colon, split at spaces.
+                var i = colon + 1
+                func word() -> Range<Int>? {
+                    while i < line.upperBound && bytes[i] == 0x20 { i += 1 }
+                    let start = i
+                    while i < line.upperBound && bytes[i] != 0x20 { i += 1 }
+                    return start == i ? nil : start..<i
                 }
-            } else {
-                fields[key] = value
+                guard let number = word(), let value = decimalUInt64(bytes[number]) else { return }
+                if let unit = word(), !bytes[unit].elementsEqual("kB".utf8) { return }
+                fields[String(decoding: bytes[line.lowerBound..<colon], as: UTF8.self)] = value
             }
         }
         guard fields["MemTotal"] != nil else { return nil }

@@ -21,7 +21,7 @@ public struct DecodedAttribute: Sendable, Hashable, Encodable {
 public struct SoCInfo: Sendable, Hashable, Encodable {
     /// `soc0`, `soc1`, …: the directories below `/sys/devices` that hold SoC attributes.
     public static func isSoCDirectory(_ name: String) -> Bool {
-        name.count > 3 && name.hasPrefix("soc") && name.dropFirst(3).allSatisfy(\.isNumber)
+        name.count > 3 && name.hasPrefix("soc") && name.dropFirst(3).allSatisfy { $0.isNumber }
     }
 
     public let directory: String

@@ -158,7 +158,7 @@ struct DeviceReportText {
         }
 
         if let summary = report.cpuSummary {
-            section("CPU", nonEmptyLines(summary.lscpuText))
+            section("CPU", summary.lscpuLines)
             if let hw = report.cpu.value?.value("Hardware") { out.append("  Hardware: \(hw)") }
             if let dt = report.deviceTree.value {
                 if let model = dt.model { out.append("  Device tree model: \(model)") }

@@ -64,6 +64,17 @@ struct MemoryInfoTests {
         #expect(MemoryInfo(parsing: "MemFree: 1 kB\n") == nil)
         #expect(MemoryInfo(parsing: "garbage") == nil)
     }
+
+    /// The parser reads numbers on bytes; each value is the one `UInt64(String)` gives, and a line
+    /// with a value it refuses, or with a unit other than kB, is left out.
+    @Test(arguments: ["0", "+5", "-0", "-5", "05", "+", "-", "18446744073709551615", "18446744073709551616", "1x", "x1", "١"])
+    func numbersAsUInt64ReadsThem(value: String) throws {
+        let m = try #require(MemoryInfo(parsing: "MemTotal: 1 kB\nX: \(value) kB\nY:\t\(value)\nZ: \(value) MB\nW \(value) kB\n"))
+        #expect(m.fields["X"] == UInt64(value))
+        #expect(m.fields["Y"] == nil)  // a tab is not a separator: "\t5" is no number
+        #expect(m.fields["Z"] == nil)
+        #expect(m.fields.count == 1 + (UInt64(value) == nil ? 0 : 1))
+    }
 }
 
 struct KernelInfoTests {
