@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import CDeflate
 
 /// gzip through libdeflate. It inflates a whole member in one call and checks the CRC-32 with
@@ -25,6 +28,7 @@ enum Gzip {
         try input.withUnsafeBufferPointer { source throws(DumpError) in
             while true {
                 output = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+                    prefault(UnsafeMutableRawBufferPointer(buffer))
                     count = buffer.initialize(fromContentsOf: output)
                     while consumed < source.count {  // concatenated members are legal
                         var read = 0
@@ -44,6 +48,17 @@ enum Gzip {
         guard result == LIBDEFLATE_SUCCESS else { throw .compression("invalid or truncated data") }
         if output.count > limit { throw .archiveTooLarge(limit: limit) }
         return output
+    }
+
+    /// Maps a large buffer's pages before it is written. malloc gives a fresh mapping for it,
+    /// whose pages would otherwise fault in one by one (40 faults for a 160 KiB dump, about
+    /// 3 µs each in a VM); one madvise maps them all. Kernels before 5.14 refuse it, harmlessly.
+    private static func prefault(_ buffer: UnsafeMutableRawBufferPointer) {
+        let page = 4096
+        guard buffer.count >= 16 * page, let base = buffer.baseAddress else { return }
+        let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
+        let end = (Int(bitPattern: base) + buffer.count) & ~(page - 1)
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_POPULATE_WRITE)
     }
 
     /// ISIZE, the uncompressed size mod 2^32 that ends a gzip member, or 0 if there is none.
