@@ -92,6 +92,16 @@ enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Appends the lowercase hex digits of `bytes`.
+    static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        digits.withUnsafeBufferPointer { digits in
+            for b in bytes {
+                out.append(digits[Int(b >> 4)])
+                out.append(digits[Int(b & 15)])
+            }
+        }
+    }
+
     static func nibble(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")

@@ -17,24 +17,72 @@ public enum UAPIError: Error, Sendable, Hashable, CustomStringConvertible {
 public enum UAPIProtocol {
     /// The `set=1` request for `config`, ending in the blank line.
     public static func setRequest(_ config: DeviceConfig, scopeName: (UInt32) -> String? = { String($0) }) -> String {
-        var out = "set=1\n"
-        if let key = config.privateKey { out += "private_key=\(key.key.hex)\n" }
-        if let port = config.listenPort { out += "listen_port=\(port)\n" }
-        if let mark = config.firewallMark { out += "fwmark=\(mark)\n" }
-        if config.replacePeers { out += "replace_peers=true\n" }
+        var request: [UInt8] = []
+        writeSetRequest(config, scopeName: scopeName) { piece in
+            request.append(contentsOf: piece)
+            return true
+        }
+        return String(decoding: request, as: UTF8.self)
+    }
+
+    /// ``setRequest(_:scopeName:)`` formatted as bytes into pieces of about `pieceSize`, each
+    /// handed to `send` as soon as it is full, so that the implementation parses one piece while
+    /// the next is formatted (`wg` writes through stdio the same way). `send` returns false to
+    /// stop early, when the implementation has stopped reading.
+    public static func writeSetRequest(_ config: DeviceConfig, scopeName: (UInt32) -> String? = { String($0) },
+                                       pieceSize: Int = 1 << 16, send: (UnsafeRawBufferPointer) -> Bool) {
+        var out: [UInt8] = []
+        out.reserveCapacity(pieceSize + 256)
+        func add(_ text: StaticString) {
+            out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+        func hex(_ name: StaticString, _ key: Key) {
+            add(name)
+            key.withUnsafeBytes { Hex.append($0, to: &out) }
+            out.append(0x0A)
+        }
+        func decimal(_ name: StaticString, _ value: UInt64) {
+            add(name)
+            appendDecimal(value, to: &out)
+            out.append(0x0A)
+        }
+        /// Sends what is formatted once it fills a piece; false if `send` asked to stop.
+        func flushWhenFull() -> Bool {
+            guard out.count >= pieceSize else { return true }
+            defer { out.removeAll(keepingCapacity: true) }
+            return out.withUnsafeBytes(send)
+        }
+        add("set=1\n")
+        if let key = config.privateKey { hex("private_key=", key.key) }
+        if let port = config.listenPort { decimal("listen_port=", UInt64(port)) }
+        if let mark = config.firewallMark { decimal("fwmark=", UInt64(mark)) }
+        if config.replacePeers { add("replace_peers=true\n") }
         for peer in config.peers {
-            out += "public_key=\(peer.publicKey.hex)\n"
-            if peer.remove { out += "remove=true\n"; continue }
-            if peer.updateOnly { out += "update_only=true\n" }
+            guard flushWhenFull() else { return }
+            hex("public_key=", peer.publicKey)
+            if peer.remove { add("remove=true\n"); continue }
+            if peer.updateOnly { add("update_only=true\n") }
             // A peer that replace_peers creates has no preshared key; wg leaves the line out too.
             // (Not so persistent_keepalive_interval=0: wireguard-go needs it, see BENCHMARKS.md.)
-            if let psk = peer.presharedKey, !(config.replacePeers && psk == .remove) { out += "preshared_key=\(psk.key.hex)\n" }
-            if let endpoint = peer.endpoint { out += "endpoint=\(endpoint.formatted(scopeName: scopeName))\n" }
-            if let keepalive = peer.persistentKeepalive { out += "persistent_keepalive_interval=\(keepalive)\n" }
-            if peer.replaceAllowedIPs { out += "replace_allowed_ips=true\n" }
-            for ip in peer.allowedIPs { out += "allowed_ip=\(ip)\n" }
+            if let psk = peer.presharedKey, !(config.replacePeers && psk == .remove) { hex("preshared_key=", psk.key) }
+            if let endpoint = peer.endpoint {
+                add("endpoint=")
+                endpoint.appendFormatted(to: &out, scopeName: scopeName)
+                out.append(0x0A)
+            }
+            if let keepalive = peer.persistentKeepalive { decimal("persistent_keepalive_interval=", UInt64(keepalive)) }
+            if peer.replaceAllowedIPs { add("replace_allowed_ips=true\n") }
+            for ip in peer.allowedIPs {
+                add("allowed_ip=")
+                ip.address.appendDescription(to: &out)
+                out.append(0x2F)  // '/'
+                appendDecimal(UInt64(ip.prefixLength), to: &out)
+                out.append(0x0A)
+                guard flushWhenFull() else { return }
+            }
         }
-        return out + "\n"
+        out.append(0x0A)
+        _ = out.withUnsafeBytes(send)
     }
 
     /// Parses a `get=1` reply into a device. The public key is derived from the private key.

@@ -39,7 +39,9 @@ public enum UserspaceWireGuard {
 
     public static func apply(_ config: DeviceConfig, to name: String) throws(WireGuardError) {
         var reply: [UInt8] = []
-        try exchange(name, UAPIProtocol.setRequest(config) { NetworkInterfaces.name(ofIndex: $0) }) { piece in
+        try exchange(name, writeRequest: { send in
+            UAPIProtocol.writeSetRequest(config, scopeName: { NetworkInterfaces.name(ofIndex: $0) }, send: send)
+        }) { piece in
             reply += piece
             return reply.count >= 2 && reply[reply.count - 1] == 0x0A && reply[reply.count - 2] == 0x0A
         }
@@ -53,6 +55,14 @@ public enum UserspaceWireGuard {
     /// Sends one request and hands each piece of the reply to `read` until it returns true (it
     /// has read the reply's blank line) or the implementation closes the connection.
     static func exchange(_ name: String, _ request: String,
+                         read: (UnsafeBufferPointer<UInt8>) -> Bool) throws(WireGuardError) {
+        var request = request
+        try exchange(name, writeRequest: { send in _ = request.withUTF8 { send(UnsafeRawBufferPointer($0)) } }, read: read)
+    }
+
+    /// The same with a request that `writeRequest` hands to its `send` in pieces, each sent as it
+    /// comes (`send` returns false once the implementation has stopped reading).
+    static func exchange(_ name: String, writeRequest: ((UnsafeRawBufferPointer) -> Bool) -> Void,
                          read: (UnsafeBufferPointer<UInt8>) -> Bool) throws(WireGuardError) {
         let fd = socket(AF_UNIX, SocketType.stream | SocketType.closeOnExec, 0)
         guard fd >= 0 else { throw .system(operation: "socket", errno: Errno(rawValue: errno)) }
@@ -71,18 +81,20 @@ public enum UserspaceWireGuard {
             if e == .permissionDenied { throw .permissionDenied(operation: "connect to \(socketPath(for: name))") }
             throw .system(operation: "connect to \(socketPath(for: name))", errno: e)
         }
-        let bytes = Array(request.utf8)
-        var sent = 0
         var writeError: Errno?
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                // The implementation may have answered errno=N and closed before reading it all.
-                writeError = Errno(rawValue: errno)
-                break
+        writeRequest { piece in
+            var sent = 0
+            while sent < piece.count {
+                let n = send(fd, piece.baseAddress! + sent, piece.count - sent, Int32(MSG_NOSIGNAL))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    // The implementation may have answered errno=N and closed before reading it all.
+                    writeError = Errno(rawValue: errno)
+                    return false
+                }
+                sent += n
             }
-            sent += n
+            return true
         }
         var received = 0
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
