@@ -88,7 +88,14 @@ public enum ShowFormat {
         /// One peer's line, after the interface's if that is not out yet.
         public mutating func add(_ p: Peer, of device: Device) {
             start(device)
-            prefix(device); key(p.publicKey); tab(); key(p.presharedKey); tab()
+            addPeer(p, deviceName: device.name)
+        }
+
+        /// One peer's line, when the interface's is not known yet: ``finishInPieces(_:)`` then
+        /// puts it in front.
+        mutating func addPeer(_ p: Peer, deviceName: String) {
+            if prefixInterface { add(deviceName); tab() }
+            key(p.publicKey); tab(); key(p.presharedKey); tab()
             if let e = p.endpoint { e.appendFormatted(to: &bytes, scopeName: scopeName) } else { add("(none)") }
             tab()
             if p.allowedIPs.isEmpty { add("(none)") }
@@ -113,8 +120,13 @@ public enum ShowFormat {
         /// The text in pieces to write one after the other, with the interface's line even when
         /// it has no peers.
         public mutating func finishInPieces(_ device: Device) -> [[UInt8]] {
-            start(device)
-            return pieces + [bytes]
+            if started || (pieces.isEmpty && bytes.isEmpty) {
+                start(device)
+                return pieces + [bytes]
+            }
+            var interface = DumpWriter(prefixInterface: prefixInterface, scopeName: scopeName, expectedPeers: 0)
+            interface.start(device)
+            return [interface.bytes] + pieces + [bytes]
         }
 
         /// The text.

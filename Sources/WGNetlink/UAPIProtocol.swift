@@ -112,10 +112,17 @@ public enum UAPIProtocol {
         var complete = false
         /// The start of a line that the last piece cut off.
         var pending: [UInt8] = []
+        /// Where each peer goes once its lines are read; nil keeps them in `device.peers`.
+        let eachPeer: ((Peer) -> Void)?
 
-        init(device name: String) {
+        init(device name: String, eachPeer: ((Peer) -> Void)? = nil) {
             self.name = name
+            self.eachPeer = eachPeer
             device = Device(name: name)
+        }
+
+        private mutating func peerDone() {
+            if let eachPeer { eachPeer(peer) } else { device.peers.append(peer) }
         }
 
         /// Reads the next piece of the reply; true once the reply is complete (or bad).
@@ -142,7 +149,7 @@ public enum UAPIProtocol {
         mutating func finish(scopeIndex: (String) -> UInt32?) -> Result<Device, UAPIError> {
             if !pending.isEmpty { takePending(scopeIndex: scopeIndex) }
             if let failure { return .failure(failure) }
-            if inPeer { device.peers.append(peer); inPeer = false }
+            if inPeer { peerDone(); inPeer = false }
             guard let status else { return .failure(.malformed("\(name): reply without errno")) }
             if status != 0 { return .failure(.status(device: name, errno: abs(status))) }
             return .success(device)
@@ -180,7 +187,7 @@ public enum UAPIProtocol {
 
             if isKey("public_key") {
                 guard let k = hexKey(secret: false) else { return }
-                if inPeer { device.peers.append(peer) }
+                if inPeer { peerDone() }
                 peer = Peer(publicKey: k)
                 inPeer = true
             } else if isKey("private_key") {

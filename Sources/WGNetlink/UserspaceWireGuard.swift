@@ -27,7 +27,13 @@ public enum UserspaceWireGuard {
     }
 
     public static func device(named name: String) throws(WireGuardError) -> Device {
-        var reader = UAPIProtocol.GetReplyReader(device: name)
+        try device(named: name, eachPeer: nil)
+    }
+
+    /// The device; with `eachPeer`, without its peers, each of which goes there as soon as its
+    /// lines are read (a dump of 50,000 peers then keeps none).
+    static func device(named name: String, eachPeer: ((Peer) -> Void)?) throws(WireGuardError) -> Device {
+        var reader = UAPIProtocol.GetReplyReader(device: name, eachPeer: eachPeer)
         // Parsed as it arrives, while the implementation is still writing the rest.
         try exchange(name, "get=1\n\n") { reader.read($0, scopeIndex: NetworkInterfaces.scopeIndex(ofZone:)) }
         do {

@@ -37,15 +37,19 @@ public struct WireGuardClient: ~Copyable, Sendable {
     }
 
     /// `wg show NAME dump`, as ``ShowFormat/dump(_:prefixInterface:scopeName:)`` prints it, in
-    /// pieces to write one after the other. From the kernel each peer is formatted as the dump
+    /// pieces to write one after the other. Each peer is formatted as the dump or the reply
     /// arrives, and none is kept.
     public mutating func dump(named name: String, prefixInterface: Bool = false,
                               scopeName: @escaping (UInt32) -> String? = { String($0) }) throws(WireGuardError) -> [[UInt8]] {
         let backend = try backend(for: name)
-        guard backend == .kernel else {
-            return [ShowFormat.dump(try device(named: name, through: backend), prefixInterface: prefixInterface, scopeName: scopeName)]
-        }
         let fresh = { ShowFormat.DumpWriter(prefixInterface: prefixInterface, scopeName: scopeName) }
+        guard backend == .kernel else {
+            // The reply's device lines may come anywhere in it: the interface's line is put in
+            // front at the end.
+            let writer = Box(fresh())
+            let device = try UserspaceWireGuard.device(named: name) { writer.value.addPeer($0, deviceName: name) }
+            return writer.value.finishInPieces(device)
+        }
         let writer = Box(fresh())
         let device = try kernel!.device(named: name) { got in
             if let (device, peer) = got { writer.value.add(peer, of: device) } else { writer.value = fresh() }
