@@ -122,6 +122,45 @@ struct UAPIProtocolTests {
         #expect(throws: UAPIError.malformed("wg0: line 1: listen_port=x is not a number")) { try reader.finish(scopeIndex: { _ in nil }).get() }
     }
 
+    /// `wg show dump` through the UAPI formats each peer as the reply is read and keeps none; the
+    /// interface's line still comes first when the device's fields come after the peers.
+    @Test("A dump formatted peer by peer from a get reply prints what the whole device prints")
+    func dumpPeerByPeer() throws {
+        let priv = Key(base64: "YIEDx+A2ONo5+uv3mrk/p7ileL3T5QQ8hleQK0IYEEI=", secret: true)!
+        let peers = ["3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=", "4NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg="]
+            .map { Key(base64: $0)!.hex }
+        let first = "public_key=\(peers[0])\nendpoint=[fe80::1%3]:5\nallowed_ip=10.0.0.0/8\nallowed_ip=::/0\n"
+        let second = "public_key=\(peers[1])\npersistent_keepalive_interval=25\nrx_bytes=9\n"
+        let deviceLines = "private_key=\(priv.hex)\nlisten_port=51820\nfwmark=7\n"
+        for reply in [deviceLines + first + second + "errno=0\n\n", first + deviceLines + second + "errno=0\n\n"] {
+            let whole = try UAPIProtocol.parseGetReply(reply, device: "wg0")
+            for prefixInterface in [false, true] {
+                var writer = ShowFormat.DumpWriter(prefixInterface: prefixInterface)
+                var reader = UAPIProtocol.GetReplyReader(device: "wg0") { writer.addPeer($0, deviceName: "wg0") }
+                _ = Array(reply.utf8).withUnsafeBufferPointer { reader.read($0, scopeIndex: { UInt32($0) }) }
+                let device = try reader.finish(scopeIndex: { UInt32($0) }).get()
+                #expect(device.peers.isEmpty)
+                #expect(Array(writer.finishInPieces(device).joined()) == ShowFormat.dump(whole, prefixInterface: prefixInterface))
+            }
+        }
+    }
+
+    @Test("The set request streamed in small pieces is the whole request")
+    func setRequestInPieces() {
+        let peers = (0..<40).map { i in
+            PeerConfig(publicKey: Key(bytes: [UInt8](repeating: UInt8(i), count: 32))!, replaceAllowedIPs: true,
+                       allowedIPs: (0..<(i % 5)).map { AllowedIP("10.\(i).\($0).0/24")! })
+        }
+        let config = DeviceConfig(listenPort: 51820, replacePeers: true, peers: peers)
+        var pieces: [[UInt8]] = []
+        UAPIProtocol.writeSetRequest(config, pieceSize: 100) { pieces.append(Array($0)); return true }
+        #expect(pieces.count > 10)
+        #expect(String(decoding: pieces.joined(), as: UTF8.self) == UAPIProtocol.setRequest(config))
+        var sent = 0
+        UAPIProtocol.writeSetRequest(config, pieceSize: 100) { _ in sent += 1; return sent < 3 }
+        #expect(sent == 3)  // stops when the implementation stops reading
+    }
+
     @Test func errnoAndMalformedReplies() {
         #expect(throws: UAPIError.status(device: "wg0", errno: 22)) { try UAPIProtocol.parseSetReply("errno=-22\n\n", device: "wg0") }
         #expect(throws: UAPIError.self) { try UAPIProtocol.parseGetReply("listen_port=1\n\n", device: "wg0") }
