@@ -52,6 +52,12 @@ public enum UAPIProtocol {
             defer { out.removeAll(keepingCapacity: true) }
             return out.withUnsafeBytes(send)
         }
+        // wireguard-go keeps the flag "this peer's keepalive was just turned on" from one peer of
+        // a request to the next (ipcSetPeer.pkaOn), and sends each later peer a keepalive at once
+        // unless a keepalive line of its own resets the flag: over 60 s instead of 3 s for the
+        // test fixture's 5,000 peers. A peer that replace_peers creates has no keepalive, so wg
+        // leaves "=0" out for it; labctl does too, until a peer before it turned one on.
+        var keepaliveTurnedOn = false
         add("set=1\n")
         if let key = config.privateKey { hex("private_key=", key.key) }
         if let port = config.listenPort { decimal("listen_port=", UInt64(port)) }
@@ -63,14 +69,16 @@ public enum UAPIProtocol {
             if peer.remove { add("remove=true\n"); continue }
             if peer.updateOnly { add("update_only=true\n") }
             // A peer that replace_peers creates has no preshared key; wg leaves the line out too.
-            // (Not so persistent_keepalive_interval=0: wireguard-go needs it, see BENCHMARKS.md.)
             if let psk = peer.presharedKey, !(config.replacePeers && psk == .remove) { hex("preshared_key=", psk.key) }
             if let endpoint = peer.endpoint {
                 add("endpoint=")
                 endpoint.appendFormatted(to: &out, scopeName: scopeName)
                 out.append(0x0A)
             }
-            if let keepalive = peer.persistentKeepalive { decimal("persistent_keepalive_interval=", UInt64(keepalive)) }
+            if let keepalive = peer.persistentKeepalive, keepalive != 0 || !config.replacePeers || keepaliveTurnedOn {
+                decimal("persistent_keepalive_interval=", UInt64(keepalive))
+                keepaliveTurnedOn = keepaliveTurnedOn || keepalive != 0
+            }
             if peer.replaceAllowedIPs { add("replace_allowed_ips=true\n") }
             for ip in peer.allowedIPs {
                 add("allowed_ip=")

@@ -173,14 +173,29 @@ struct UAPIProtocolTests {
         let peer = PeerConfig(publicKey: key, presharedKey: .remove, persistentKeepalive: 0)
         let replacing = UAPIProtocol.setRequest(DeviceConfig(replacePeers: true, peers: [peer]))
         let syncing = UAPIProtocol.setRequest(DeviceConfig(replacePeers: false, peers: [peer]))
-        #expect(!replacing.contains("preshared_key=") && replacing.contains("persistent_keepalive_interval=0\n"))
+        #expect(!replacing.contains("preshared_key=") && !replacing.contains("persistent_keepalive_interval="))
         #expect(syncing.contains("preshared_key=\(String(repeating: "0", count: 64))\n"))
+        #expect(syncing.contains("persistent_keepalive_interval=0\n"))
+    }
+
+    /// wireguard-go carries a peer's "keepalive turned on" into the next peers of the request
+    /// (ipcSetPeer.pkaOn) unless their own line resets it, so after the first keepalive every peer
+    /// says its own, 0 included; before it, fresh peers under replace_peers leave 0 out as wg does.
+    @Test("Keepalive 0 is said under replace_peers once an earlier peer turned a keepalive on")
+    func keepaliveZeroAfterAKeepaliveOnly() {
+        let keys = (1...5).map { Key(bytes: [UInt8](repeating: UInt8($0), count: 32))! }
+        let keepalives: [UInt16?] = [0, 25, 0, nil, 0]
+        let peers = zip(keys, keepalives).map { PeerConfig(publicKey: $0, persistentKeepalive: $1) }
+        let lines = UAPIProtocol.setRequest(DeviceConfig(replacePeers: true, peers: peers))
+            .split(separator: "\n").filter { $0.hasPrefix("public_key=") || $0.hasPrefix("persistent_keepalive_interval=") }
+        #expect(lines.map { $0.hasPrefix("public_key=") ? "peer" : String($0.dropFirst(30)) }
+                == ["peer", "peer", "25", "peer", "0", "peer", "peer", "0"])
     }
 
     @Test func setRequestCarriesEveryFlag() {
         let key = Key(base64: "3NGl6gTOGs6ai0RE91VmVFgF+N4gw1EBG11KOeiKJAg=")!
         let config = DeviceConfig(privateKey: .remove, listenPort: 0, replacePeers: true, peers: [
-            PeerConfig(publicKey: key, updateOnly: true, persistentKeepalive: 0, replaceAllowedIPs: true, allowedIPs: [AllowedIP("10.0.0.0/8")!]),
+            PeerConfig(publicKey: key, updateOnly: true, persistentKeepalive: 25, replaceAllowedIPs: true, allowedIPs: [AllowedIP("10.0.0.0/8")!]),
             PeerConfig(publicKey: key, remove: true),
         ])
         #expect(UAPIProtocol.setRequest(config) == """
@@ -190,7 +205,7 @@ struct UAPIProtocolTests {
             replace_peers=true
             public_key=\(key.hex)
             update_only=true
-            persistent_keepalive_interval=0
+            persistent_keepalive_interval=25
             replace_allowed_ips=true
             allowed_ip=10.0.0.0/8
             public_key=\(key.hex)
