@@ -83,6 +83,9 @@ public enum TarArchive {
         var longName: [UInt8]?
         var paxPath: [UInt8]?
         var name: [UInt8] = []  // the entry's name as the archive gives it
+        /// Each file's entry by path, built at the first hard link: the targets of thousands of
+        /// links are then found by hash, not by a scan of the entries each.
+        var linkTargets: [[UInt8]: Int]?
         while true {
             guard offset + 512 <= bytes.count else {
                 // Some writers stop without the two zero blocks; a clean end on a block boundary is fine.
@@ -142,21 +145,25 @@ public enum TarArchive {
                 total += size
                 guard total <= limits.totalBytes else { throw .archiveTooLarge(limit: limits.totalBytes) }
                 entries.append(FileTable.Entry(path: path, contents: data))
+                linkTargets?[Array(paths[path])] = entries.count - 1
             case 0x35:  // '5': directories are implied
                 paths.removeSubrange(path)
             case 0x31:  // '1': a hard link to an earlier file
                 try appendDevicePath(field(header, 157, 100), to: &paths, allowEmpty: false, entry: name)
                 let target = Array(paths[path.upperBound...])
                 paths.removeSubrange(path.upperBound...)
-                let linked = paths.withUnsafeBufferPointer { p in
-                    target.withUnsafeBufferPointer { wanted in
-                        entries.last { FileTable.compare(UnsafeBufferPointer(rebasing: p[$0.path]), wanted) == 0 }
-                    }
+                if linkTargets == nil {
+                    var index: [[UInt8]: Int] = [:]
+                    for (i, entry) in entries.enumerated() { index[Array(paths[entry.path])] = i }
+                    linkTargets = index
                 }
-                guard let linked else { throw .hardlinkTarget(entry: text(name), target: text(target)) }
+                guard let linked = linkTargets?[target].map({ entries[$0] }) else {
+                    throw .hardlinkTarget(entry: text(name), target: text(target))
+                }
                 total += linked.contents.count
                 guard total <= limits.totalBytes else { throw .archiveTooLarge(limit: limits.totalBytes) }
                 entries.append(FileTable.Entry(path: path, contents: linked.contents))
+                linkTargets?[Array(paths[path])] = entries.count - 1
             case 0x32:  // '2': symlinks are never followed
                 let target = field(header, 157, 100)
                 guard symlinkStaysInside(entry: paths[path], target: target) else {

@@ -103,6 +103,20 @@ struct TarArchiveTests {
         #expect(dump.list("/proc") == ["cpuinfo", "version"])
     }
 
+    @Test func manyHardLinksEachReadTheirOwnTarget() throws {
+        var archive: [UInt8] = []
+        for i in 0..<2000 {
+            let contents = Array("file \(i)".utf8)
+            archive += tarHeader(name: "f/\(i)", size: contents.count) + pad(contents)
+            archive += tarHeader(name: "l/\(i)", type: 0x31, link: "f/\(i)")
+        }
+        archive += tarHeader(name: "l/again", type: 0x31, link: "l/1999") + [UInt8](repeating: 0, count: 1024)
+        let dump = try DumpSource(archive: archive, label: "links")
+        for i in [0, 1, 999, 1999] { #expect(dump.read("/l/\(i)") == .success(Array("file \(i)".utf8))) }
+        #expect(dump.read("/l/again") == .success(Array("file 1999".utf8)))
+        #expect(dump.list("/l").count == 2001)
+    }
+
     private func pad(_ data: [UInt8]) -> [UInt8] { data + [UInt8](repeating: 0, count: (512 - data.count % 512) % 512) }
 
     @Test func corruptAndTruncatedArchivesGiveOneLineErrors() {
