@@ -21,27 +21,6 @@ extension StringProtocol {
     }
 }
 
-extension StringProtocol where SubSequence == Substring {
-    /// The text split at every `separator` byte, an ASCII character. `split(separator:)` with a
-    /// Character segments the text into grapheme clusters first, which costs several times more;
-    /// the one difference is that a CR before LF is left on its line for the caller to trim.
-    func splitUTF8(separator: UInt8, omittingEmpty: Bool) -> [Substring] {
-        var parts: [Substring] = []
-        let utf8 = self.utf8
-        var start = utf8.startIndex
-        var i = start
-        while i != utf8.endIndex {
-            if utf8[i] == separator {
-                if !omittingEmpty || start != i { parts.append(self[start..<i]) }
-                start = utf8.index(after: i)
-            }
-            utf8.formIndex(after: &i)
-        }
-        if !omittingEmpty || start != utf8.endIndex { parts.append(self[start..<utf8.endIndex]) }
-        return parts
-    }
-}
-
 extension Substring {
     /// The text without leading and trailing spaces, tabs and carriage returns.
     var trimmingSpaces: Substring {
