@@ -24,7 +24,6 @@ extension StringProtocol {
 extension Substring {
     /// The text without leading and trailing spaces, tabs and carriage returns.
     var trimmingSpaces: Substring {
-        func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
         let utf8 = self.utf8
         var start = utf8.startIndex
         var end = utf8.endIndex
@@ -64,9 +63,11 @@ func forEachLine(_ bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Vo
     }
 }
 
+/// A space, a tab or a carriage return: what the trims take off.
+private func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
+
 /// `range` without leading and trailing spaces, tabs and carriage returns.
 func trimmingSpaces(_ range: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int> {
-    func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
     var start = range.lowerBound, end = range.upperBound
     while start < end, isSpace(bytes[start]) { start += 1 }
     while start < end, isSpace(bytes[end - 1]) { end -= 1 }
