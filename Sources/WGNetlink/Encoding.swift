@@ -85,10 +85,7 @@ enum Hex {
     static func encode(_ bytes: UnsafeRawBufferPointer) -> String {
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
+        append(bytes, to: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
