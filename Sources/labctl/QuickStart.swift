@@ -104,16 +104,23 @@ enum QuickStart: Hashable, Sendable {
                 } else {
                     value = words.popFirst()
                 }
-                let slot: WritableKeyPath<DeviceSourceChoice, String?>
-                switch name {
-                case "--root": slot = \.root
-                case "--dump": slot = \.dump
-                case "--example": slot = \.example
-                default: taken = false; continue
-                }
-                guard let value, !value.isEmpty, !value.hasPrefix("-"), source[keyPath: slot] == nil else { taken = false; continue }
-                source[keyPath: slot] = value
+                guard let value, !value.isEmpty, !value.hasPrefix("-") else { taken = false; continue }
+                taken = source.set(option: name, to: value)
             }
         }
+    }
+}
+
+private extension DeviceSourceChoice {
+    /// Sets the source that `option` names, if it is one and not set yet. A switch, not a
+    /// `WritableKeyPath`: instantiating a key path at run time cost more than this whole parse.
+    mutating func set(option: String, to value: String) -> Bool {
+        switch option {
+        case "--root" where root == nil: root = value
+        case "--dump" where dump == nil: dump = value
+        case "--example" where example == nil: example = value
+        default: return false
+        }
+        return true
     }
 }
