@@ -6,18 +6,32 @@ DEBS := libmnl-dev libsodium-dev libdeflate-dev pkg-config qemu-system-x86 busyb
         wireguard-go keepalived iproute2 nftables tshark cpio kmod procps bc util-linux
 LABCTL := .build/debug/labctl
 LABCTL_RELEASE := .build/release/labctl
-## labctl as users run it: optimized, with the Swift runtime, libstdc++ and libgcc linked in, and
-## only the symbols the C libraries need exported. Each shared library and exported symbol costs
-## every start-up time in the dynamic loader (BENCHMARKS.md, "start-up"). -lstdc++ comes from the
-## Swift toolchain's link line, so a directory holding only libstdc++.a, searched first, makes it static.
-## No $ORIGIN rpath: there is no library beside the binary, and ld.so would look in 23 places
-## there first. Concrete generic types come from metadata accessors, not from mangled names that
-## the runtime demangles and checks against every protocol conformance on first use (the
-## default only since Swift 5.1; older deployment targets still use accessors).
-STATIC_CXX := $(CURDIR)/.build/static-libstdc++
-BUILD_RELEASE = $(SWIFT) build -c release --static-swift-stdlib --disable-local-rpath --product labctl \
-	-Xlinker --no-export-dynamic -Xlinker -L$(STATIC_CXX) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
-	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors
+## labctl as users run it: optimized, with the Swift runtime, libstdc++, libgcc, libsodium and
+## libdeflate linked in, and only the symbols the C libraries need exported. Each shared library
+## and exported symbol costs every start-up time in the dynamic loader (BENCHMARKS.md, "start-up").
+## - The toolchain's link line names -lstdc++, and the modules' autolink names -lsodium and
+##   -ldeflate; a directory that holds only their static archives, put first on the search path
+##   (through pkg-config files that name it), makes them static. libmnl has no static archive in
+##   Debian and stays shared.
+## - No $ORIGIN rpath: there is no library beside the binary, and ld.so would look in 23 places
+##   there first.
+## - Concrete generic types come from metadata accessors, not from mangled names that the runtime
+##   demangles and checks against every protocol conformance on first use (the default only
+##   since Swift 5.1; older deployment targets still use accessors).
+## - lld, for two things the toolchain's default gold does not do: packed relative relocations
+##   (DT_RELR: 1 MB of .rela.dyn becomes 8 KB) and a symbol order. Every function in its own
+##   section, and the functions the short commands run placed first in the order that
+##   scripts/release/order wrote into scripts/release/symbol-order.txt, so that they share a few
+##   64 KiB windows of text. The link map is kept for that script.
+STATIC_LIBS := $(CURDIR)/.build/static-libs
+RELEASE_ORDER := $(CURDIR)/scripts/release/symbol-order.txt
+BUILD_RELEASE = PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib \
+	--disable-local-rpath --product labctl \
+	-Xlinker --no-export-dynamic -Xlinker -L$(STATIC_LIBS) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
+	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
+	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs \
+	-Xlinker --symbol-ordering-file=$(RELEASE_ORDER) -Xlinker --no-warn-symbol-ordering \
+	-Xlinker -Map=$(CURDIR)/.build/release-link.map
 
 .PHONY: all deps kernel build release test fuzz run clean completions
 
@@ -40,8 +54,16 @@ build: deps
 
 ## The release build alone (.build/release/labctl); the benchmark scripts use it.
 release: deps
-	@archive=$$(clang -print-file-name=libstdc++.a); [ -f "$$archive" ] || { echo "make: no libstdc++.a (libstdc++-12-dev)" >&2; exit 1; }; \
-	mkdir -p $(STATIC_CXX) && ln -sfn "$$archive" $(STATIC_CXX)/libstdc++.a
+	@mkdir -p $(STATIC_LIBS)/pkgconfig; \
+	for lib in stdc++ sodium deflate; do \
+	    archive=$$(clang -print-file-name=lib$$lib.a); \
+	    [ -f "$$archive" ] || { echo "make: no static lib$$lib.a for the release build" >&2; exit 1; }; \
+	    ln -sfn "$$archive" $(STATIC_LIBS)/lib$$lib.a; \
+	done; \
+	for pc in libsodium libdeflate; do \
+	    sed -E "s|^Libs:.*|Libs: -L$(STATIC_LIBS) -l$${pc#lib}|" "$$(pkg-config --variable=pcfiledir $$pc)/$$pc.pc" > $(STATIC_LIBS)/pkgconfig/$$pc.pc; \
+	done; \
+	if [ $(RELEASE_ORDER) -nt $(LABCTL_RELEASE) ]; then rm -f $(LABCTL_RELEASE); fi  # SwiftPM does not see the order change
 	$(BUILD_RELEASE)
 
 FUZZ_TARGETS := cpuinfo meminfo images tar wgconfig netlink uapi wgsync vrrp keepalived pcap pagingsim
