@@ -181,6 +181,11 @@ public enum TarArchive {
     private static func appendDevicePath(_ raw: UnsafeBufferPointer<UInt8>, to paths: inout [UInt8], allowEmpty: Bool = true,
                                          entry: [UInt8]) throws(DumpError) {
         if raw.first == 0x2F { throw .absolutePath(text(entry)) }  // '/'
+        if isPlainRelative(raw) {  // the usual `proc/cpuinfo`: one append, not one per component
+            paths.append(0x2F)
+            paths.append(contentsOf: raw)
+            return
+        }
         let start = paths.count
         var i = 0
         while i < raw.count {
@@ -201,6 +206,17 @@ public enum TarArchive {
             if !allowEmpty { throw .pathTraversal(text(entry)) }
             paths.append(0x2F)
         }
+    }
+
+    /// True if `raw` is non-empty and each of its components is a name: none is empty, `.` or `..`.
+    static func isPlainRelative(_ raw: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        for i in 0...raw.count where i == raw.count || raw[i] == 0x2F {
+            let length = i - start
+            if length == 0 || (length <= 2 && raw[start] == 0x2E && (length == 1 || raw[start + 1] == 0x2E)) { return false }
+            start = i + 1
+        }
+        return true
     }
 
     private static func appendDevicePath(_ raw: [UInt8], to paths: inout [UInt8], entry: [UInt8]) throws(DumpError) {
@@ -240,14 +256,16 @@ public enum TarArchive {
 
     static func checksumMatches(_ header: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let stored = octal(header, 148, 8) else { return false }
-        // Eight bytes at a time: add byte pairs into 16-bit lanes, then the four lanes by a multiply.
+        // Eight bytes at a time: add byte pairs into four 16-bit lanes, which hold the pairs of all
+        // 64 words (at most 64 * 2 * 255 each), then add the lanes.
         let raw = UnsafeRawBufferPointer(header)
-        var sum = 0
+        var lanes: UInt64 = 0
         for offset in stride(from: 0, to: 512, by: 8) {
             let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-            let lanes = (word & 0x00FF_00FF_00FF_00FF) &+ (word >> 8 & 0x00FF_00FF_00FF_00FF)
-            sum &+= Int(truncatingIfNeeded: (lanes &* 0x0001_0001_0001_0001) >> 48)
+            lanes &+= (word & 0x00FF_00FF_00FF_00FF) &+ (word >> 8 & 0x00FF_00FF_00FF_00FF)
         }
+        let folded = (lanes & 0xFFFF_0000_FFFF) &+ (lanes >> 16 & 0xFFFF_0000_FFFF)
+        var sum = Int(truncatingIfNeeded: (folded &+ (folded >> 32)) & 0xFFFF_FFFF)
         // The checksum field itself counts as eight spaces.
         for i in 148..<156 { sum &-= Int(header[i]) }
         sum &+= 8 * 0x20

@@ -65,6 +65,18 @@ struct TarArchiveTests {
         #expect { try TarArchive.read(archive) } throws: { "\($0)".contains(message) && "\($0)".contains(name) }
     }
 
+    @Test(arguments: [
+        ("proc/cpuinfo", "/proc/cpuinfo"),
+        ("./proc//cpuinfo", "/proc/cpuinfo"),
+        ("proc/./cpuinfo/", "/proc/cpuinfo"),
+        (".hidden/..x/.../a", "/.hidden/..x/.../a"),
+        ("a", "/a"),
+    ])
+    func entryNamesBecomeDevicePaths(name: String, path: String) throws {
+        let archive = tarHeader(name: name, size: 1) + [0x41] + [UInt8](repeating: 0, count: 511 + 1024)
+        #expect(try TarArchive.read(archive) == [path: [0x41]])
+    }
+
     @Test func symlinksOutOfTheDumpAreRejectedAndInsideOnesIgnored() throws {
         let outside = tarHeader(name: "proc/cpuinfo", type: 0x32, link: "/etc/shadow") + [UInt8](repeating: 0, count: 1024)
         #expect { try TarArchive.read(outside) } throws: { "\($0)".contains("points outside the dump") }
