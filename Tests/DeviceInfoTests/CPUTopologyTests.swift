@@ -8,6 +8,11 @@ struct CPUTopologyTests {
         #expect(CPUTopology.parseList("3-1") == nil)
         #expect(CPUTopology.parseList("0-99999999") == nil)
         #expect(CPUTopology.parseList("x") == nil)
+        #expect(CPUTopology.parseList(" 1, 3 -4\n") == [1, 3, 4])
+        #expect(CPUTopology.parseList("\n") == [])
+        for garbage in [",", "1,", ",1", "1-", "-1", "1-2-3", "1--2", "1;2", "99999999999999999999"] {
+            #expect(CPUTopology.parseList(garbage) == nil, "\(garbage)")
+        }
         #expect(CPUTopology.formatList([0, 1]) == "0,1")
         #expect(CPUTopology.formatList([0, 1, 2, 3, 8, 10, 11]) == "0-3,8,10,11")
     }

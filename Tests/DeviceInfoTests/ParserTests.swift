@@ -97,5 +97,7 @@ struct KernelInfoTests {
         #expect(c.values("console") == ["ttyMSM0,115200,n8", "tty0"])
         #expect(c.values("dyndbg") == ["file a.c +p"])
         #expect(c.parameters.contains { $0.key == "rw" && $0.value == nil })
+        let odd = KernelCommandLine(parsing: "\t\"\"  a\"b c\"d=e\"f\" \"k\"=v x==y -- --z\n")
+        #expect(odd.parameters.map { "\($0.key)|\($0.value ?? "-")" } == ["ab cd|ef", "k|v", "x|=y", "--|-", "--z|-"])
     }
 }
