@@ -89,10 +89,13 @@ public enum DeviceCapture {
     }
 
     /// A gzip-compressed tar of every readable file from ``paths(in:)``. Unreadable ones are left out.
+    /// The files come in byte order of their paths, the order a reader's table keeps them in, so
+    /// that reading the dump needs no sort.
     public static func archive(of source: some DeviceSource, modificationTime: Int) -> (archive: [UInt8], files: Int) {
         var writer = TarWriter(modificationTime: modificationTime)
         var count = 0
-        for path in paths(in: source) {
+        let sorted = paths(in: source).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        for (i, path) in sorted.enumerated() where i == 0 || sorted[i - 1] != path {
             guard case .success(let bytes) = source.read(path) else { continue }
             writer.add(path: path, contents: bytes)
             count += 1
