@@ -49,6 +49,15 @@ func writeFully(_ fd: Int32, _ raw: UnsafeRawBufferPointer) -> Int32 {
     return 0
 }
 
+enum StandardOutput {
+    /// Writes bytes to standard output directly (after anything `print` buffered).
+    static func write(_ bytes: [UInt8]) throws {
+        fflush(nil)  // every C stream, stdout among them
+        let failure = bytes.withUnsafeBytes { writeFully(STDOUT_FILENO, $0) }
+        if failure != 0 { throw LabError("standard output: \(String(cString: strerror(failure)))") }
+    }
+}
+
 enum StandardError {
     static func write(_ text: String) {
         var bytes = Array(text.utf8)

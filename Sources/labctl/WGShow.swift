@@ -62,7 +62,7 @@ extension WG {
         if field == "dump" && !json {  // formatted as the kernel's dump arrives
             for name in names {
                 for piece in try client.dump(named: name, prefixInterface: interface == "all", scopeName: WGSupport.scopeName) {
-                    try WGSupport.write(bytes: piece)
+                    try StandardOutput.write(piece)
                 }
             }
             return

@@ -94,13 +94,6 @@ enum WGSupport {
     static func write(_ text: String) {
         print(text, terminator: "")
     }
-
-    /// Writes bytes to standard output directly (after anything `print` buffered).
-    static func write(bytes: [UInt8]) throws {
-        fflush(nil)  // every C stream, stdout among them
-        let failure = bytes.withUnsafeBytes { writeFully(STDOUT_FILENO, $0) }
-        if failure != 0 { throw LabError("standard output: \(String(cString: strerror(failure)))") }
-    }
 }
 
 /// `--json`: the whole device, keys in base64 as `wg show dump` prints them.
