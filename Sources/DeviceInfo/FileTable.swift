@@ -83,14 +83,24 @@ struct FileTable: Sendable {
             paths.withUnsafeBufferPointer { p in
                 var names: [Range<Int>] = []  // in `paths`
                 var i = lowerBound(prefix, in: p)
+                var below: [UInt8] = []  // "<prefix><name>0": the first path after the subtree "<prefix><name>/"
                 while i < entries.count {
                     let path = entries[i].path
-                    i += 1
                     guard path.count >= prefix.count, memcmp(p.baseAddress! + path.lowerBound, prefix.baseAddress!, prefix.count) == 0
                     else { break }  // the paths below a directory are one run in byte order
                     let start = path.lowerBound + prefix.count
-                    let name = start..<(p[start..<path.upperBound].firstIndex(of: 0x2F) ?? path.upperBound)
+                    guard let slash = p[start..<path.upperBound].firstIndex(of: 0x2F) else {
+                        if start < path.upperBound { names.append(start..<path.upperBound) }
+                        i += 1
+                        continue
+                    }
+                    let name = start..<slash
                     if !name.isEmpty, names.last.map({ Self.compare(p, $0, name) != 0 }) ?? true { names.append(name) }
+                    // Skip the rest of the subdirectory by a binary search, not entry by entry.
+                    below.removeAll(keepingCapacity: true)
+                    below.append(contentsOf: UnsafeBufferPointer(rebasing: p[path.lowerBound..<slash]))
+                    below.append(0x30)  // '0', the byte after '/'
+                    i = max(i + 1, below.withUnsafeBufferPointer { lowerBound($0, in: p) })
                 }
                 // "a" can come on both sides of "a-b": "/d/a" < "/d/a-b" < "/d/a/c".
                 names.sort { Self.compare(p, $0, $1) < 0 }
