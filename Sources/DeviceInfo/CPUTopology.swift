@@ -43,34 +43,44 @@ public struct CPUTopology: Sendable, Hashable, Encodable {
         guard !numbers.isEmpty else { return nil }
         online = read(base + "/online").flatMap(Self.parseList) ?? numbers
         var cpus: [CPU] = []
-        var caches: [String: (level: Int, type: String, size: Int, groups: Set<String>)] = [:]
+        /// One per cache name, in order of discovery; a handful, so found by a scan. A struct and
+        /// an array, not a dictionary of tuples holding a Set: instantiating those generic types'
+        /// metadata at run time cost more than the cache files' whole parse.
+        struct CacheGroups {
+            let name: String, level: Int, type: String, size: Int
+            var groups: [String]
+        }
+        var caches: [CacheGroups] = []
         for n in numbers {
-            let dir = "\(base)/cpu\(n)"
-            func int(_ name: String) -> Int? { read("\(dir)/\(name)").flatMap { Int($0) } }
-            let siblings = read(dir + "/topology/thread_siblings_list").flatMap(Self.parseList) ?? [n]
-            let package = (read(dir + "/topology/package_cpus_list") ?? read(dir + "/topology/core_siblings_list"))
+            let dir = base + "/cpu" + String(n)
+            let topology = dir + "/topology/"
+            func int(_ path: String) -> Int? { read(path).flatMap { Int($0) } }
+            let siblings = read(topology + "thread_siblings_list").flatMap(Self.parseList) ?? [n]
+            let package = (read(topology + "package_cpus_list") ?? read(topology + "core_siblings_list"))
                 .flatMap(Self.parseList) ?? [n]
-            cpus.append(CPU(number: n, coreID: int("topology/core_id"), packageID: int("topology/physical_package_id"),
-                            clusterID: int("topology/cluster_id"), threadSiblings: siblings, packageSiblings: package,
-                            maxMHz: int("cpufreq/cpuinfo_max_freq").map { Double($0) / 1000 },
-                            minMHz: int("cpufreq/cpuinfo_min_freq").map { Double($0) / 1000 }))
+            cpus.append(CPU(number: n, coreID: int(topology + "core_id"), packageID: int(topology + "physical_package_id"),
+                            clusterID: int(topology + "cluster_id"), threadSiblings: siblings, packageSiblings: package,
+                            maxMHz: int(dir + "/cpufreq/cpuinfo_max_freq").map { Double($0) / 1000 },
+                            minMHz: int(dir + "/cpufreq/cpuinfo_min_freq").map { Double($0) / 1000 }))
             guard online.contains(n) else { continue }
             for index in list(dir + "/cache") where index.hasPrefix("index") {
-                let cdir = "\(dir)/cache/\(index)"
-                guard let level = read(cdir + "/level").flatMap({ Int($0) }),
-                      let type = read(cdir + "/type"),
-                      let size = read(cdir + "/size").flatMap(Self.parseSize) else { continue }
+                let cdir = dir + "/cache/" + index + "/"
+                guard let level = int(cdir + "level"),
+                      let type = read(cdir + "type"),
+                      let size = read(cdir + "size").flatMap(Self.parseSize) else { continue }
                 let suffix = type == "Data" ? "d" : type == "Instruction" ? "i" : ""
-                let name = "L\(level)\(suffix)"
-                let shared = read(cdir + "/shared_cpu_list") ?? "cpu\(n)"
-                var entry = caches[name] ?? (level, type, size, [])
-                entry.groups.insert(shared)
-                caches[name] = entry
+                let name = "L" + String(level) + suffix
+                let shared = read(cdir + "shared_cpu_list") ?? "cpu" + String(n)
+                if let i = caches.firstIndex(where: { $0.name == name }) {
+                    if !caches[i].groups.contains(shared) { caches[i].groups.append(shared) }
+                } else {
+                    caches.append(CacheGroups(name: name, level: level, type: type, size: size, groups: [shared]))
+                }
             }
         }
         self.cpus = cpus
-        self.caches = caches.map { Cache(name: $0.key, level: $0.value.level, type: $0.value.type,
-                                         bytesPerInstance: $0.value.size, instances: $0.value.groups.count) }
+        self.caches = caches.map { Cache(name: $0.name, level: $0.level, type: $0.type,
+                                         bytesPerInstance: $0.size, instances: $0.groups.count) }
             .sorted { ($0.level, $0.name) < ($1.level, $1.name) }
         numaNodes = list("/sys/devices/system/node").compactMap { name -> NUMANode? in
             guard name.hasPrefix("node"), let id = Int(name.dropFirst(4)) else { return nil }
