@@ -28,22 +28,27 @@ public protocol DeviceSource: Sendable {
     func read(_ path: String) -> Result<[UInt8], ReadFailure>
     /// The names in the directory at `path`, sorted; empty if it does not exist.
     func list(_ path: String) -> [String]
+    /// The file as text, trailing newlines removed; a file with a NUL byte is not text (except
+    /// device-tree properties, whose strings are NUL-separated). The default reads the bytes.
+    func text(_ path: String) -> Result<String, ReadFailure>
     /// Whether this is the running system (so live-only calls like uname(2) apply).
     var isLive: Bool { get }
 }
 
 extension DeviceSource {
-    /// The file as text, trailing newlines removed.
     public func text(_ path: String) -> Result<String, ReadFailure> {
-        read(path).flatMap { bytes in
-            if bytes.contains(0) && !path.hasPrefix("/proc/device-tree") && !path.containsUTF8("/firmware/devicetree") {
-                return .failure(.notText)
-            }
-            var end = bytes.endIndex
-            while end > bytes.startIndex && bytes[end - 1] == 0x0A { end -= 1 }  // '\n'
-            return .success(String(decoding: bytes[..<end], as: UTF8.self))
-        }
+        read(path).flatMap { bytes in bytes.withUnsafeBufferPointer { fileText($0, path: path) } }
     }
+}
+
+/// What ``DeviceSource/text(_:)`` makes of a file's bytes.
+func fileText(_ bytes: UnsafeBufferPointer<UInt8>, path: String) -> Result<String, ReadFailure> {
+    if bytes.contains(0) && !path.hasPrefix("/proc/device-tree") && !path.containsUTF8("/firmware/devicetree") {
+        return .failure(.notText)
+    }
+    var end = bytes.count
+    while end > 0 && bytes[end - 1] == 0x0A { end -= 1 }  // '\n'
+    return .success(String(decoding: UnsafeBufferPointer(rebasing: bytes[..<end]), as: UTF8.self))
 }
 
 /// Reads files below a directory, `/` for the live system.

@@ -45,6 +45,7 @@ public struct DumpSource: DeviceSource {
 
     public func read(_ path: String) -> Result<[UInt8], ReadFailure> { contents.read(path) }
     public func list(_ path: String) -> [String] { contents.list(path) }
+    public func text(_ path: String) -> Result<String, ReadFailure> { contents.text(path) }
 }
 
 /// Collects the files `labctl device` reads into a `.tar.gz` dump.

@@ -64,12 +64,17 @@ struct FileTable: Sendable {
 
     /// The bytes of the file at `path`, or nil.
     func contents(of path: String) -> [UInt8]? {
+        withContents(of: path) { Array($0) }
+    }
+
+    /// `body` with the bytes of the file at `path` where they lie, or nil if there is none.
+    func withContents<R>(of path: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
         var path = path  // withUTF8 needs it mutable; a native string is not copied
         return path.withUTF8 { key in
             paths.withUnsafeBufferPointer { p in
                 let i = lowerBound(key, in: p)
                 guard i < entries.count, Self.compare(Self.bytes(p, entries[i].path), key) == 0 else { return nil }
-                return Array(storage[entries[i].contents])
+                return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[entries[i].contents])) }
             }
         }
     }

@@ -26,4 +26,9 @@ public struct MemorySource: DeviceSource {
     }
 
     public func list(_ path: String) -> [String] { table.list(path) }
+
+    /// The text straight from the table's bytes, without the copy that `read` returns.
+    public func text(_ path: String) -> Result<String, ReadFailure> {
+        table.withContents(of: path) { fileText($0, path: path) } ?? .failure(.missing)
+    }
 }
