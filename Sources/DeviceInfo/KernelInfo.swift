@@ -52,31 +52,44 @@ public struct KernelVersion: Sendable, Hashable, Encodable {
 
     public init(parsing text: String) {
         raw = text
-        let prefix = "Linux version "
-        guard text.hasPrefix(prefix) else {
+        // On the UTF-8 bytes: the delimiters are ASCII, and stepping through Characters (or a
+        // Substring's UTF-8 indices) cost hundreds of instructions a step.
+        var text = text  // withUTF8 needs it mutable; a native string is not copied
+        let parts = text.withUTF8 { b -> (release: String, groups: [String], build: String?)? in
+            let prefix = "Linux version ".utf8
+            guard b.count >= prefix.count, b.prefix(prefix.count).elementsEqual(prefix) else { return nil }
+            func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[range]), as: UTF8.self) }
+            func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0D }
+            var end = b.count
+            while end > prefix.count && isSpace(b[end - 1]) { end -= 1 }
+            var i = prefix.count
+            while i < end && b[i] != 0x20 { i += 1 }
+            let release = string(prefix.count..<i)
+            while i < end && isSpace(b[i]) { i += 1 }
+            // Parenthesised groups may nest, e.g. "(gcc (Debian 12.2.0-14) 12.2.0, GNU ld ...)".
+            var groups: [String] = []
+            while i < end && b[i] == 0x28 {  // '('
+                var depth = 0
+                var close = i
+                for j in i..<end {
+                    if b[j] == 0x28 { depth += 1 }
+                    if b[j] == 0x29 { depth -= 1; if depth == 0 { close = j; break } }  // ')'
+                }
+                guard close > i else { break }
+                groups.append(string(i + 1..<close))
+                i = close + 1
+                while i < end && isSpace(b[i]) { i += 1 }
+            }
+            return (release, groups, i < end ? string(i..<end) : nil)
+        }
+        guard let parts else {
             release = nil; builder = nil; compiler = nil; build = nil
             return
         }
-        var rest = Substring(text.dropFirst(prefix.count))
-        let releaseEnd = rest.firstIndex(of: " ") ?? rest.endIndex
-        release = String(rest[..<releaseEnd])
-        rest = rest[releaseEnd...].trimmingSpaces
-        // Parenthesised groups may nest, e.g. "(gcc (Debian 12.2.0-14) 12.2.0, GNU ld ...)".
-        var groups: [String] = []
-        while rest.first == "(" {
-            var depth = 0
-            var end = rest.startIndex
-            for i in rest.indices {
-                if rest[i] == "(" { depth += 1 }
-                if rest[i] == ")" { depth -= 1; if depth == 0 { end = i; break } }
-            }
-            guard depth == 0, end > rest.startIndex else { break }
-            groups.append(String(rest[rest.index(after: rest.startIndex)..<end]))
-            rest = rest[rest.index(after: end)...].trimmingSpaces
-        }
-        builder = groups.first
-        compiler = groups.count > 1 ? groups[1] : nil
-        build = rest.isEmpty ? nil : String(rest)
+        release = parts.release
+        builder = parts.groups.first
+        compiler = parts.groups.count > 1 ? parts.groups[1] : nil
+        build = parts.build
     }
 }
 

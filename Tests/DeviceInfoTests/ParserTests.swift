@@ -90,6 +90,10 @@ struct KernelInfoTests {
         let v = KernelVersion(parsing: "Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2")
         #expect(v.compiler == "gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU Binutils for Debian) 2.40")
         #expect(v.build == "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2")
+        let open = KernelVersion(parsing: "Linux version 5.0 (ü@host) (cc (x) #1 ")
+        #expect(open.builder == "ü@host" && open.compiler == nil && open.build == "(cc (x) #1")
+        let bare = KernelVersion(parsing: "Linux version 5.0")
+        #expect(bare.release == "5.0" && bare.builder == nil && bare.build == nil)
     }
 
     @Test func commandLineQuotesAndRepeats() {
