@@ -282,17 +282,20 @@ public enum TarArchive {
             }
             return value
         }
+        // Leading spaces, octal digits, then the end of the field, a NUL or a space. Twelve
+        // digits at most (the size field), so the value cannot overflow.
+        precondition(length <= 12 && start + length <= header.count)
+        let field = header.baseAddress! + start
+        var i = 0
+        while i < length && field[i] == 0x20 { i += 1 }
         var value = 0
-        var seenDigit = false
-        for i in start..<start + length {
-            let c = header[i]
-            if c == 0 || (c == 0x20 && seenDigit) { break }
-            if c == 0x20 { continue }
-            guard c >= 0x30 && c <= 0x37, value < Int.max >> 3 else { return nil }
-            value = value << 3 | Int(c - 0x30)
-            seenDigit = true
+        while i < length {
+            let digit = field[i] &- 0x30
+            if digit > 7 { break }
+            value = value << 3 | Int(digit)
+            i += 1
         }
-        return value
+        return i == length || field[i] == 0 || field[i] == 0x20 ? value : nil
     }
 
     /// A NUL-terminated field's bytes.
