@@ -127,16 +127,22 @@ public struct CPUSummary: Sendable, Hashable, Encodable {
         var lines: [String] = []
         lines.reserveCapacity(fields.count)
         for field in fields {
-            let name = field.name.utf8, value = field.value.utf8
+            var name = field.name, value = field.value  // withUTF8 needs them mutable; native strings are not copied
             let padding = max(1, width - Self.columns(field.name) - 1)
-            lines.append(String(unsafeUninitializedCapacity: name.count + 1 + padding + value.count) { buffer in
-                var end = buffer.initialize(fromContentsOf: name)
-                buffer[end] = 0x3A  // ':'
-                end += 1
-                buffer[end..<end + padding].initialize(repeating: 0x20)
-                end += padding
-                return buffer[end...].initialize(fromContentsOf: value)
-            })
+            // From buffers, so each copy is a memcpy: copied from a UTF8View, the 1,500 bytes of
+            // an x86 flags line went one at a time.
+            name.withUTF8 { name in
+                value.withUTF8 { value in
+                    lines.append(String(unsafeUninitializedCapacity: name.count + 1 + padding + value.count) { buffer in
+                        var end = buffer.initialize(fromContentsOf: name)
+                        buffer[end] = 0x3A  // ':'
+                        end += 1
+                        buffer[end..<end + padding].initialize(repeating: 0x20)
+                        end += padding
+                        return buffer[end...].initialize(fromContentsOf: value)
+                    })
+                }
+            }
         }
         return lines
     }
