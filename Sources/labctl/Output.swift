@@ -59,9 +59,10 @@ enum StandardOutput {
 }
 
 enum StandardError {
+    /// Writes all of `text` (a pipe may take it in pieces); a failure has nowhere to be reported.
     static func write(_ text: String) {
-        var bytes = Array(text.utf8)
-        _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+        var text = text  // withUTF8 needs it mutable; a native string is not copied
+        _ = text.withUTF8 { writeFully(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
     }
 }
 
