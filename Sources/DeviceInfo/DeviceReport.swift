@@ -62,11 +62,7 @@ public struct DeviceReport: Sendable, Hashable, Encodable {
         kernelVersion = DeviceReport.fact(source.text("/proc/version")) { KernelVersion(parsing: $0) }
         commandLine = DeviceReport.fact(source.text("/proc/cmdline")) { KernelCommandLine(parsing: $0) }
         target = DeviceReport.fact(source.text("/target")) { $0 }
-        if source.isLive, let u = UnameInfo.live() {
-            uname = .available(u)
-        } else {
-            uname = DeviceReport.unameFromProcSys(source)
-        }
+        uname = DeviceReport.uname(of: source)
         topology = CPUTopology(from: source).map { .available($0) } ?? .unavailable("missing")
         deviceTree = DeviceTreeInfo(from: source).map { .available($0) } ?? .unavailable("missing")
         let machine = uname.value?.machine
@@ -82,6 +78,12 @@ public struct DeviceReport: Sendable, Hashable, Encodable {
         case .failure(let why):
             return .unavailable(why.description)
         }
+    }
+
+    /// uname(2) on the live system; elsewhere its fields as `/proc/sys/kernel` exposes them.
+    static func uname(of source: some DeviceSource) -> Fact<UnameInfo> {
+        if source.isLive, let u = UnameInfo.live() { return .available(u) }
+        return unameFromProcSys(source)
     }
 
     /// uname's fields as `/proc/sys/kernel` exposes them, for dumps.
@@ -117,6 +119,18 @@ public struct DeviceTreeInfo: Sendable, Hashable, Encodable {
         if model == nil && compatible.isEmpty { return nil }
         self.model = model
         self.compatible = compatible
+    }
+}
+
+extension CPUSummary {
+    /// The summary alone, from `/proc/cpuinfo`, the machine name and `/sys/devices/system/cpu`:
+    /// what a report's ``DeviceReport/cpuSummary`` holds, without reading the rest of the report.
+    /// Nil when cpuinfo cannot be read.
+    public init?(from source: some DeviceSource) {
+        guard case .success(let text) = source.text("/proc/cpuinfo") else { return nil }
+        let machine = DeviceReport.uname(of: source).value?.machine
+        self.init(cpu: CPUInfo(parsing: text), machine: machine == "unknown" ? nil : machine,
+                  topology: CPUTopology(from: source))
     }
 }
 

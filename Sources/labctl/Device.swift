@@ -95,9 +95,9 @@ extension Device {
 
     /// `labctl device cpu`.
     static func cpu(_ source: DeviceSourceChoice, json: Bool) throws {
-        let report = try source.report()
-        guard let summary = report.cpuSummary else {
-            throw LabError("/proc/cpuinfo is unavailable in \(report.source)")
+        let (summary, label) = try source.cpuSummary()
+        guard let summary else {
+            throw LabError("/proc/cpuinfo is unavailable in \(label)")
         }
         try OutputOptions.emit(summary, json: json) { print(summary.lscpuText) }
     }
@@ -110,12 +110,36 @@ struct DeviceSourceChoice: Hashable, Sendable {
     var example: String?
 
     func report() throws -> DeviceReport {
+        switch try open() {
+        case .dump(let source): DeviceReport(from: source)
+        case .example(let source): DeviceReport(from: source)
+        case .directory(let source): DeviceReport(from: source)
+        }
+    }
+
+    /// The CPU summary alone (`labctl device cpu`), and the source's label.
+    func cpuSummary() throws -> (summary: CPUSummary?, label: String) {
+        switch try open() {
+        case .dump(let source): (CPUSummary(from: source), source.label)
+        case .example(let source): (CPUSummary(from: source), source.label)
+        case .directory(let source): (CPUSummary(from: source), source.label)
+        }
+    }
+
+    /// The chosen source, by its concrete type, so that what reads it is specialized for it.
+    private enum Opened {
+        case dump(DumpSource)
+        case example(MemorySource)
+        case directory(DirectorySource)
+    }
+
+    private func open() throws -> Opened {
         if [root, dump, example].compactMap({ $0 }).count > 1 {
             throw LabError("--root, --dump and --example exclude each other")
         }
         if let dump {
             do {
-                return DeviceReport(from: try DumpSource(path: dump))
+                return .dump(try DumpSource(path: dump))
             } catch {
                 throw LabError(error.description)
             }
@@ -124,13 +148,13 @@ struct DeviceSourceChoice: Hashable, Sendable {
             guard let source = DeviceExamples.source(named: example) else {
                 throw LabError("no example '\(example)'; known: \(DeviceExamples.names.joined(separator: ", "))")
             }
-            return DeviceReport(from: source)
+            return .example(source)
         }
         let source = DirectorySource(root: root ?? "/")
         if let root, source.list("/").isEmpty {
             throw LabError("\(root): not a readable directory")
         }
-        return DeviceReport(from: source)
+        return .directory(source)
     }
 }
 

@@ -68,6 +68,13 @@ struct CPUTopologyTests {
         #expect(summary.value("Stepping") == "r0p4")
     }
 
+    @Test func summaryAloneIsTheReportsSummary() {
+        for source in [Self.bigLittle, DeviceExamples.netgearM5] {
+            #expect(CPUSummary(from: source) == DeviceReport(from: source).cpuSummary)
+        }
+        #expect(CPUSummary(from: MemorySource(label: "empty", textFiles: [:])) == nil)
+    }
+
     @Test func missingOrGarbageTopologyIsUnavailableNotACrash() {
         #expect(DeviceReport(from: MemorySource(label: "empty", textFiles: [:])).topology.value == nil)
         let garbage = MemorySource(label: "garbage", textFiles: [
