@@ -187,20 +187,16 @@ public enum TarArchive {
             return
         }
         let start = paths.count
-        var i = 0
-        while i < raw.count {
-            var end = i
-            while end < raw.count && raw[end] != 0x2F { end += 1 }
-            let dots = end - i <= 2 && raw[i..<end].allSatisfy { $0 == 0x2E }  // "", "." or ".."
-            if dots && end - i == 2 {
-                paths.removeSubrange(start...)
-                throw .pathTraversal(text(entry))
-            }
-            if !dots {
-                paths.append(0x2F)
-                paths.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<end]))
-            }
-            i = end + 1
+        var traversal = false
+        forEachComponent(raw) { part in  // empty components are skipped, and so is "."
+            if part.elementsEqual([0x2E, 0x2E]) { traversal = true }
+            if traversal || part.elementsEqual([0x2E]) { return }
+            paths.append(0x2F)
+            paths.append(contentsOf: part)
+        }
+        if traversal {
+            paths.removeSubrange(start...)
+            throw .pathTraversal(text(entry))
         }
         if paths.count == start {
             if !allowEmpty { throw .pathTraversal(text(entry)) }
