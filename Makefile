@@ -23,15 +23,21 @@ LABCTL_RELEASE := .build/release/labctl
 ##   section, and the functions the short commands run placed first in the order that
 ##   scripts/release/order wrote into scripts/release/symbol-order.txt, so that they share a few
 ##   64 KiB windows of text. The link map is kept for that script.
+## - Not position-independent (PIE=0): a PIE's loader writes every absolute pointer in the Swift
+##   metadata and witness tables at start-up, about 120 pages of copy-on-write faults, 0.3 ms of
+##   every run (BENCHMARKS.md, "non-PIE"). The price is that the executable's own image is not
+##   randomized (its libraries, stack and heap still are). `make release PIE=1` builds a PIE.
 STATIC_LIBS := $(CURDIR)/.build/static-libs
 RELEASE_ORDER := $(CURDIR)/scripts/release/symbol-order.txt
+PIE ?= 0
+RELEASE_PIE := $(if $(filter 0,$(PIE)),-Xswiftc -Xclang-linker -Xswiftc -no-pie)
 BUILD_RELEASE = PKG_CONFIG_PATH=$(STATIC_LIBS)/pkgconfig $(SWIFT) build -c release --static-swift-stdlib \
 	--disable-local-rpath --product labctl \
 	-Xlinker --no-export-dynamic -Xlinker -L$(STATIC_LIBS) -Xswiftc -Xclang-linker -Xswiftc -static-libgcc \
 	-Xswiftc -Xfrontend -Xswiftc -disable-concrete-type-metadata-mangled-name-accessors \
 	-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs \
 	-Xlinker --symbol-ordering-file=$(RELEASE_ORDER) -Xlinker --no-warn-symbol-ordering \
-	-Xlinker -Map=$(CURDIR)/.build/release-link.map
+	-Xlinker -Map=$(CURDIR)/.build/release-link.map $(RELEASE_PIE)
 
 .PHONY: all deps kernel build release test fuzz run clean completions
 
@@ -63,7 +69,8 @@ release: deps
 	for pc in libsodium libdeflate; do \
 	    sed -E "s|^Libs:.*|Libs: -L$(STATIC_LIBS) -l$${pc#lib}|" "$$(pkg-config --variable=pcfiledir $$pc)/$$pc.pc" > $(STATIC_LIBS)/pkgconfig/$$pc.pc; \
 	done; \
-	if [ $(RELEASE_ORDER) -nt $(LABCTL_RELEASE) ]; then rm -f $(LABCTL_RELEASE); fi  # SwiftPM does not see the order change
+	if [ $(RELEASE_ORDER) -nt $(LABCTL_RELEASE) ]; then rm -f $(LABCTL_RELEASE); fi; \
+	if [ "$$(cat .build/release-pie 2>/dev/null)" != "$(PIE)" ]; then rm -f $(LABCTL_RELEASE); echo "$(PIE)" > .build/release-pie; fi  # SwiftPM does not see these change
 	$(BUILD_RELEASE)
 
 FUZZ_TARGETS := cpuinfo meminfo images tar wgconfig netlink uapi wgsync vrrp keepalived pcap pagingsim
