@@ -27,6 +27,8 @@ struct HALabResult {
     var underlay = 6
     /// Clients that ran on the VM's host (wireguard-go) rather than in the VM (the first ones).
     var hostClients = 0
+    /// c1 dropped its first handshake reply after every fault and restore.
+    var loseReply = false
     var advertisementInterval: Double
     var skew: Double
     var probeInterval = 0.1
@@ -104,7 +106,7 @@ struct HALabResult {
 
     func text() -> String {
         let zero = firstFault ?? events.first?.t ?? 0
-        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s")\(natPeers > 0 ? " (\(natPeers) behind NAT)" : "")\(hostClients > 0 ? " (\(hostClients) on the host)" : ""), IPv\(underlay), advert_int \(secondsText(advertisementInterval)) s\n"
+        var out = "== \(impl)\(keepAddr ? " (keep_addr_on_down=1)" : ""), fault \(fault), \(peers) peer\(peers == 1 ? "" : "s")\(natPeers > 0 ? " (\(natPeers) behind NAT)" : "")\(hostClients > 0 ? " (\(hostClients) on the host)" : "")\(loseReply ? ", c1's first handshake reply lost" : ""), IPv\(underlay), advert_int \(secondsText(advertisementInterval)) s\n"
         out += "   t (s)  who  event\n"
         for e in events.sorted(by: { $0.t < $1.t }) {
             out += pad(secondsText(e.t - zero, signed: true), 8) + "  " + pad(e.who, 3, left: false) + "  " + e.what + "\n"
@@ -128,7 +130,7 @@ struct HALabResult {
 /// Times are seconds from the first fault, to the millisecond; a missing outage is null.
 extension HALabResult: Encodable {
     private enum Key: String, CodingKey {
-        case impl, fault, peers, natPeers = "nat_peers", hostClients = "host_clients", underlay, keepAddr = "keep_addr_on_down", advertInt = "advert_int", outage = "outage_seconds"
+        case impl, fault, peers, natPeers = "nat_peers", hostClients = "host_clients", loseReply = "lose_first_reply", underlay, keepAddr = "keep_addr_on_down", advertInt = "advert_int", outage = "outage_seconds"
         case preemptOutage = "preempt_outage_seconds", bound = "bound_seconds", withinBound = "within_bound"
         case neverWorked = "never_worked", rejected = "rejected_sync_messages", rounds, timeline
         case phase, at, firstLost = "first_lost", lastLost = "last_lost", peersHit = "peers_hit", peersRecovered = "peers_recovered", slowestPeer = "slowest_peer"
@@ -143,6 +145,7 @@ extension HALabResult: Encodable {
         try c.encode(peers, forKey: .peers)
         try c.encode(natPeers, forKey: .natPeers)
         try c.encode(hostClients, forKey: .hostClients)
+        try c.encode(loseReply, forKey: .loseReply)
         try c.encode("ipv\(underlay)", forKey: .underlay)
         try c.encode(keepAddr, forKey: .keepAddr)
         try c.encode(milliseconds(advertisementInterval), forKey: .advertInt)
@@ -181,11 +184,11 @@ enum HALabReport {
         for line in lines {
             let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard let tag = f.first else { continue }
-            // SCENARIO IMPL FAULT PEERS KEEPADDR [NAT [FAMILY [HOST]]]
-            if tag == "SCENARIO", (5...8).contains(f.count), let n = Int(f[3]) {
+            // SCENARIO IMPL FAULT PEERS KEEPADDR [NAT [FAMILY [HOST [LOSE]]]]
+            if tag == "SCENARIO", (5...9).contains(f.count), let n = Int(f[3]) {
                 results.append(HALabResult(impl: f[1], fault: f[2], peers: n, keepAddr: f[4] == "1",
                                            natPeers: f.count >= 6 ? Int(f[5]) ?? 0 : 0, underlay: f.count >= 7 && f[6] == "4" ? 4 : 6,
-                                           hostClients: f.count == 8 ? Int(f[7]) ?? 0 : 0,
+                                           hostClients: f.count >= 8 ? Int(f[7]) ?? 0 : 0, loseReply: f.count == 9 && f[8] == "1",
                                            advertisementInterval: advertisementInterval, skew: skew))
                 continue
             }

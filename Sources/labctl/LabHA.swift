@@ -64,7 +64,7 @@ extension Lab {
         @Option(help: "Fault and restore rounds per scenario.")
         var rounds = 1
 
-        @Option(help: "IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4][:host] — an explicit scenario; repeat for more. Overrides --impl/--fault/--peers/--nat/--ipv4/--host-clients.")
+        @Option(help: "IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4][:host][:lose-reply] — an explicit scenario; repeat for more (lose-reply: c1 drops its first handshake reply after every fault and restore). Overrides --impl/--fault/--peers/--nat/--ipv4/--host-clients.")
         var scenario: [String] = []
 
         @OptionGroup var output: OutputOptions
@@ -189,13 +189,15 @@ extension Lab {
             return n > 0 ? String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
         }
 
-        /// One scenario as the guest script takes it: IMPL:FAULT:PEERS:KEEPADDR:NAT:FAMILY:HOST.
+        /// One scenario as the guest script takes it: IMPL:FAULT:PEERS:KEEPADDR:NAT:FAMILY:HOST:LOSE.
         struct Planned {
             var impl: String, fault: String, peers: Int, keepAddr: Bool, nat: Int, family: Int
             /// Clients on the host: all of them, or none.
             var hostClients: Int
+            /// c1 drops its first handshake reply after every fault and restore.
+            var loseReply = false
 
-            var spec: String { "\(impl):\(fault):\(peers):\(keepAddr ? 1 : 0):\(nat):\(family):\(hostClients)" }
+            var spec: String { "\(impl):\(fault):\(peers):\(keepAddr ? 1 : 0):\(nat):\(family):\(hostClients):\(loseReply ? 1 : 0)" }
         }
 
         func plannedScenarios() throws -> [Planned] {
@@ -203,19 +205,22 @@ extension Lab {
             if !scenario.isEmpty {
                 return try scenario.map { s in
                     let parts = s.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                    let usage = LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4][:host], e.g. labctl:crash:20:nat=4")
-                    guard (3...7).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
+                    let usage = LabError("--scenario '\(s)': expected IMPL:FAULT:PEERS[:keep-addr][:nat=N][:ipv4][:host][:lose-reply], e.g. labctl:crash:20:nat=4")
+                    guard (3...8).contains(parts.count), ["labctl", "keepalived"].contains(parts[0]), faults.contains(parts[1]),
                           let n = Int(parts[2]), (1...200).contains(n) else { throw usage }
-                    var keep = false, natted: Int?, family: Int?, onHost = false
+                    var keep = false, natted: Int?, family: Int?, onHost = false, lose = false
                     for extra in parts.dropFirst(3) {
                         if extra == "keep-addr", !keep { keep = true }
                         else if extra.hasPrefix("nat="), natted == nil, let k = Int(extra.dropFirst(4)), (0...n).contains(k) { natted = k }
                         else if extra == "ipv4", family == nil { family = 4 }
                         else if extra == "host", !onHost { onHost = true }
+                        else if extra == "lose-reply", !lose { lose = true }
                         else { throw usage }
                     }
                     let nat = natted ?? 0
-                    return Planned(impl: parts[0], fault: parts[1], peers: n, keepAddr: keep, nat: nat, family: family ?? 6, hostClients: onHost ? n : 0)
+                    guard !(lose && onHost) else { throw LabError("--scenario '\(s)': lose-reply needs c1 in the guest, not on the host") }
+                    return Planned(impl: parts[0], fault: parts[1], peers: n, keepAddr: keep, nat: nat, family: family ?? 6,
+                                   hostClients: onHost ? n : 0, loseReply: lose)
                 }
             }
             let impls = compare ? ["labctl", "keepalived"] : impl.split(separator: ",").map(String.init)

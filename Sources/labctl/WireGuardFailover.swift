@@ -13,6 +13,8 @@ import Glibc
 /// - the master publishes its peers' endpoints to the backup, sealed with the sync key, on change
 ///   and at least every second; the backup keeps them and, on takeover, installs them and makes WireGuard
 ///   handshake with every peer at once instead of waiting for the clients to give up;
+/// - a peer that has not answered that handshake soon after is re-created and handshaked with
+///   again, after the VIP is announced once more: WireGuard itself would retry only after 5 s;
 /// - a health check (the device exists, has a private key, is up on the master) reported to the
 ///   speaker, which puts the instance in FAULT when it fails.
 /// Every call comes from the speaker's thread; the lock only makes that provable.
@@ -42,7 +44,11 @@ final class WireGuardFailover: Sendable {
         var published: [PeerEndpoint] = []
         var publishedAt = Microseconds(0)
         var counter: UInt64 = 0
-        var takeover: (at: Microseconds, wallClock: HandshakeTime, total: Int, pending: Set<Key>)?
+        var takeover: (at: Microseconds, wallClock: HandshakeTime, total: Int, pending: Set<Key>, retryAt: Microseconds?)?
+        /// Re-announces the VIPs before a handshake retry; nil if the raw sockets would not open.
+        let announcer: AnnouncementSocket?
+        /// The VIPs and the interfaces the speaker announces them on.
+        let virtualAddresses: [(address: VRRPAddress, interface: String)]
         /// When a server that stepped down re-creates its peers (see `resetPeers`).
         var peerResetDue: Microseconds?
         /// The last check of the device, and when the next one is due (see `poll`).
@@ -110,8 +116,14 @@ final class WireGuardFailover: Sendable {
         for v in cfg.virtualAddresses {
             if let a = IPAddress(bytes: v.address.bytes), !a.isLinkLocal, !sources.contains(where: { $0.family == a.family }) { sources.append(a) }
         }
+        let announcer: AnnouncementSocket?
+        do { announcer = try AnnouncementSocket() } catch {
+            log("(\(cfg.name)) no handshake retries after a takeover: \(error)")
+            announcer = nil
+        }
         state = Mutex(State(client: try WireGuardClient(), links: links, events: try LinkEvents(), sync: sync, key: key,
-                            destinations: destinations, addresses: addresses, routes: routes, sources: sources))
+                            destinations: destinations, addresses: addresses, routes: routes, sources: sources,
+                            announcer: announcer, virtualAddresses: cfg.virtualAddresses.map { ($0.address, $0.device ?? cfg.vrrpInterface) }))
         // After the events socket opened, so that any later change comes as an event.
         state.withLock { s in s.linkUp = try? s.links.link(named: interface).isUp }
         let restored = addresses.map(\.description) + routes.map { "route \($0)" }
@@ -226,29 +238,71 @@ final class WireGuardFailover: Sendable {
                    flow: RouteFlow(mark: device.firewallMark, udpSourcePort: device.listenPort), &s)
         install(endpoints, &s)
         setLink(&s, up: true)
-        // The kernel sends a keepalive when a peer's persistent keepalive goes from 0 to non-zero,
-        // and to every peer with one when the link comes up; a keepalive without a session starts
-        // a handshake. Two messages give one to each peer that the link coming up did not.
-        let quiet = reachable.filter { !wasDown || $0.persistentKeepalive == 0 }
-        if !quiet.isEmpty {
-            let first = quiet.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive == 0 ? 1 : 0) }
-            let second = quiet.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive) }
-            do {
-                try s.client.configure(interface, DeviceConfig(peers: first))
-                try s.client.configure(interface, DeviceConfig(peers: second))
-            } catch {
-                log("(\(instance)) handshake: \(error)")
-            }
-        }
+        // The link coming up sends a keepalive to every peer with a persistent keepalive.
+        startHandshakes(reachable.filter { !wasDown || $0.persistentKeepalive == 0 }, &s)
         for address in s.addresses {
             do { try s.links.addAddress(address, toLink: interface) } catch { log("(\(instance)) \(interface): \(error)") }
         }
         for route in s.routes {
             do { try s.links.addRoute(route, toLink: interface) } catch { log("(\(instance)) \(interface): \(error)") }
         }
-        s.takeover = (now, started, reachable.count, Set(reachable.map(\.publicKey)))
+        s.takeover = (now, started, reachable.count, Set(reachable.map(\.publicKey)),
+                      s.announcer == nil ? nil : now + Self.handshakeRetryDelay(peers: reachable.count))
         let pinned = s.pinned.isEmpty ? "" : ", \(s.pinned.count) host route\(s.pinned.count == 1 ? "" : "s") from the VIP"
         log("(\(instance)) \(interface) up: \(endpoints.count) synced endpoint\(endpoints.count == 1 ? "" : "s")\(pinned), handshake with \(reachable.count) peer\(reachable.count == 1 ? "" : "s")")
+    }
+
+    /// The kernel sends a keepalive when a peer's persistent keepalive goes from 0 to non-zero; a
+    /// keepalive without a session starts a handshake. Two messages, so each peer keeps its setting.
+    private func startHandshakes(_ peers: [WGNetlink.Peer], _ s: inout State) {
+        guard !peers.isEmpty else { return }
+        let first = peers.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive == 0 ? 1 : 0) }
+        let second = peers.map { PeerConfig(publicKey: $0.publicKey, updateOnly: true, persistentKeepalive: $0.persistentKeepalive) }
+        do {
+            try s.client.configure(interface, DeviceConfig(peers: first))
+            try s.client.configure(interface, DeviceConfig(peers: second))
+        } catch {
+            log("(\(instance)) handshake: \(error)")
+        }
+    }
+
+    /// When a takeover handshakes again with the peers that have not answered: a handshake costs
+    /// the new master a few ms of CPU each (more under TCG), so later the more peers it started.
+    static func handshakeRetryDelay(peers: Int) -> Microseconds {
+        Microseconds(400_000 + 4_000 * Int64(peers))
+    }
+
+    /// A lost first message (the client's reply went to the old master's MAC, say, because its
+    /// neighbour entry for the VIP was confirmed by the old master after the VIP's announcement)
+    /// would cost a client 5 s: WireGuard sends a handshake again only after REKEY_TIMEOUT, and
+    /// not sooner however it is asked. A re-created peer has no such timer: the VIP is announced
+    /// again, then each peer that has not answered is re-created with its endpoint and
+    /// handshaked with, once per takeover.
+    private func retryHandshakes(_ device: WGNetlink.Device, _ pending: Set<Key>, _ s: inout State, since: Microseconds, now: Microseconds) {
+        let peers = device.peers.filter { pending.contains($0.publicKey) && $0.endpoint != nil }
+        guard !peers.isEmpty else { return }
+        for (address, name) in s.virtualAddresses {
+            guard let info = try? InterfaceInfo.named(name) else { continue }
+            switch s.announcer {
+            case .some(let announcer): for _ in 0..<2 { try? announcer.announce(address, on: info) }
+            case .none: return
+            }
+        }
+        let removal = peers.map { PeerConfig(publicKey: $0.publicKey, remove: true) }
+        let creation = peers.map { peer in
+            PeerConfig(publicKey: peer.publicKey, presharedKey: peer.presharedKey.map { .set($0) }, endpoint: peer.endpoint,
+                       persistentKeepalive: peer.persistentKeepalive, replaceAllowedIPs: true, allowedIPs: peer.allowedIPs)
+        }
+        do {
+            try s.client.configure(interface, DeviceConfig(peers: removal))
+            try s.client.configure(interface, DeviceConfig(peers: creation))
+        } catch {
+            log("(\(instance)) \(interface): handshake retry: \(error)")
+            return
+        }
+        // A new peer with a persistent keepalive sent one as it was created.
+        startHandshakes(peers.filter { $0.persistentKeepalive == 0 }, &s)
+        log("(\(instance)) \(interface): no handshake with \(peers.count) peer\(peers.count == 1 ? "" : "s") \((now - since).value / 1000) ms after takeover; VIP announced again, handshaking anew")
     }
 
     /// A handshake WireGuard starts leaves from the source its route gives: on IPv4 the server's
@@ -429,6 +483,10 @@ final class WireGuardFailover: Sendable {
         guard let t = s.takeover else { return }
         let done = device.peers.filter { t.pending.contains($0.publicKey) && $0.lastHandshake > t.wallClock }.map(\.publicKey)
         s.takeover!.pending.subtract(done)
+        if let retryAt = t.retryAt, now >= retryAt, !s.takeover!.pending.isEmpty {
+            s.takeover!.retryAt = nil
+            retryHandshakes(device, s.takeover!.pending, &s, since: t.at, now: now)
+        }
         if s.takeover!.pending.isEmpty || now - t.at > .seconds(30) {
             let total = t.total
             let missing = s.takeover!.pending.count

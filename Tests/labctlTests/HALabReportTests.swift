@@ -81,4 +81,14 @@ struct HALabReportTests {
         #expect(r.text().contains("outage 0.500 s (longest: c1)"))
         #expect(r.text().contains("3 peers (1 behind NAT) (2 on the host)"))
     }
+
+    @Test("The ninth field says c1 lost its first handshake reply in every phase")
+    func lostReply() throws {
+        let r = try #require(HALabReport.parse(["SCENARIO labctl wg-down 1 0 0 6 0 1"], advertisementInterval: 1, skew: 0.2).first)
+        #expect(r.loseReply && r.hostClients == 0)
+        #expect(HALabReport.parse(["SCENARIO labctl wg-down 1 0 0 6 0"], advertisementInterval: 1, skew: 0.2).first?.loseReply == false)
+        let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(r)) as? [String: Any])
+        #expect(object["lose_first_reply"] as? Bool == true)
+        #expect(r.text().contains("1 peer, c1's first handshake reply lost, IPv6"))
+    }
 }

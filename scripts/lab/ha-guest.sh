@@ -220,6 +220,7 @@ master_state() {
     # Where a client on the segment sends now: the VIP, unless a server's handshake came from
     # another of its addresses and WireGuard roamed there.
     if [ "$PEERS" -gt "$NAT" ] && ! on_host 1; then event c1 "server endpoint: $(inns c1 wg show wg1 endpoints | cut -f2)"; fi
+    if [ "$LOSE" = 1 ]; then event c1 "handshake replies dropped: $(inns c1 nft list table inet lose | awk '/counter/ { for (i = 1; i < NF; i++) if ($i == "packets") print $(i + 1) }')"; fi
 }
 
 setup() {
@@ -308,6 +309,22 @@ inject() {
     esac
 }
 
+# LOSE=1: c1 drops the next handshake reply it sends (WireGuard type 2, 92 bytes: a UDP length of
+# 100), as if the reply had gone to the old master. The quota lets one such packet through its
+# rule (140 bytes with IPv6, 120 with IPv4), so the rule drops one and then none.
+lose_first_reply() {
+    [ "$LOSE" = 1 ] || return 0
+    inns c1 nft delete table inet lose 2>/dev/null
+    inns c1 nft -f - <<'EOF' || { echo "lab: c1's rule to lose a handshake reply failed"; exit 1; }
+table inet lose {
+    chain out {
+        type filter hook output priority 0; policy accept;
+        udp length 100 @th,64,8 2 quota until 150 bytes counter drop
+    }
+}
+EOF
+}
+
 # The fault under a watchdog. Once, in a fresh-clone `make test`, A's `ip link del wg1` never
 # returned, and B could not take over either (it needs the RTNL lock too). After 60 s the watchdog
 # prints the kernel's blocked tasks and ends the run, rather than leaving the VM to its time limit.
@@ -338,13 +355,13 @@ restore() {
 }
 
 for scenario in $SCENARIOS; do
-    IFS=: read -r IMPL FAULT PEERS KEEPADDR NAT FAMILY HOST <<EOF
+    IFS=: read -r IMPL FAULT PEERS KEEPADDR NAT FAMILY HOST LOSE <<EOF
 $scenario
 EOF
-    NAT=${NAT:-0} FAMILY=${FAMILY:-6} HOST=${HOST:-0}
+    NAT=${NAT:-0} FAMILY=${FAMILY:-6} HOST=${HOST:-0} LOSE=${LOSE:-0}
     underlay
     teardown
-    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR $NAT $FAMILY $HOST"
+    echo "SCENARIO $IMPL $FAULT $PEERS $KEEPADDR $NAT $FAMILY $HOST $LOSE"
     setup
     : > $W/timeline
     start_vrrp A
@@ -380,6 +397,7 @@ EOF
     while [ $round -le "$rounds" ]; do
         echo "PHASE $(now) fault"
         event A "fault $FAULT"
+        lose_first_reply
         inject_watched
         # How long the command took: deleting wg1 holds the kernel's RTNL lock, which every
         # netlink query of the servers then waits for.
@@ -388,6 +406,7 @@ EOF
         master_state B
         echo "PHASE $(now) restore"
         event A "restored"
+        lose_first_reply
         restore
         sleep "$wait_time"
         master_state A
@@ -403,7 +422,7 @@ EOF
     if [ "${DEBUG:-0}" = 1 ]; then dmesg | sed 's/^/KERN /'; fi
     for server in A B; do
         if [ "${DEBUG:-0}" = 1 ]; then sed "s/^/DBGLOG $server /" $W/$server.log; fi
-        grep -E 'Entering|up:|handshakes with|rejected|Monitor|error' $W/$server.log 2>/dev/null | sed "s/^/LOG $server /" | head -n 200
+        grep -E 'Entering|up:|handshakes? with|rejected|Monitor|error' $W/$server.log 2>/dev/null | sed "s/^/LOG $server /" | head -n 200
     done
 done
 teardown
