@@ -266,10 +266,11 @@ final class WireGuardFailover: Sendable {
         }
     }
 
-    /// When a takeover handshakes again with the peers that have not answered: a handshake costs
-    /// the new master a few ms of CPU each (more under TCG), so later the more peers it started.
+    /// When a takeover handshakes again with the peers that have not answered. Each handshake
+    /// costs the new master CPU (15–25 ms a peer under TCG: 20 peers took up to 554 ms), so the
+    /// more peers it started, the later; a retry too early only costs a peer its handshake.
     static func handshakeRetryDelay(peers: Int) -> Microseconds {
-        Microseconds(400_000 + 4_000 * Int64(peers))
+        Microseconds(400_000 + 10_000 * Int64(peers))
     }
 
     /// A lost first message (the client's reply went to the old master's MAC, say, because its
