@@ -182,17 +182,25 @@ final class WireGuardFailover: Sendable {
     /// backup whose link someone brings up must not know any endpoint: it would handshake with the
     /// clients and take their sessions away from the master.
     private func resetPeers(_ device: WGNetlink.Device, _ s: inout State) {
-        guard !device.peers.isEmpty else { return }
-        let removal = device.peers.map { PeerConfig(publicKey: $0.publicKey, remove: true) }
-        let creation = device.peers.map { peer in
-            PeerConfig(publicKey: peer.publicKey, presharedKey: peer.presharedKey.map { .set($0) },
+        _ = recreate(device.peers, withEndpoints: false, &s, failure: "re-creating peers")
+    }
+
+    /// Deletes `peers` and creates them again with their keys, keepalives and allowed IPs, and
+    /// their endpoints if asked. False (and logged) if the kernel refused.
+    private func recreate(_ peers: [WGNetlink.Peer], withEndpoints: Bool, _ s: inout State, failure: String) -> Bool {
+        guard !peers.isEmpty else { return true }
+        let removal = peers.map { PeerConfig(publicKey: $0.publicKey, remove: true) }
+        let creation = peers.map { peer in
+            PeerConfig(publicKey: peer.publicKey, presharedKey: peer.presharedKey.map { .set($0) }, endpoint: withEndpoints ? peer.endpoint : nil,
                        persistentKeepalive: peer.persistentKeepalive, replaceAllowedIPs: true, allowedIPs: peer.allowedIPs)
         }
         do {
             try s.client.configure(interface, DeviceConfig(peers: removal))
             try s.client.configure(interface, DeviceConfig(peers: creation))
+            return true
         } catch {
-            log("(\(instance)) \(interface): re-creating peers: \(error)")
+            log("(\(instance)) \(interface): \(failure): \(error)")
+            return false
         }
     }
 
@@ -289,18 +297,7 @@ final class WireGuardFailover: Sendable {
             case .none: return
             }
         }
-        let removal = peers.map { PeerConfig(publicKey: $0.publicKey, remove: true) }
-        let creation = peers.map { peer in
-            PeerConfig(publicKey: peer.publicKey, presharedKey: peer.presharedKey.map { .set($0) }, endpoint: peer.endpoint,
-                       persistentKeepalive: peer.persistentKeepalive, replaceAllowedIPs: true, allowedIPs: peer.allowedIPs)
-        }
-        do {
-            try s.client.configure(interface, DeviceConfig(peers: removal))
-            try s.client.configure(interface, DeviceConfig(peers: creation))
-        } catch {
-            log("(\(instance)) \(interface): handshake retry: \(error)")
-            return
-        }
+        guard recreate(peers, withEndpoints: true, &s, failure: "handshake retry") else { return }
         // A new peer with a persistent keepalive sent one as it was created.
         startHandshakes(peers.filter { $0.persistentKeepalive == 0 }, &s)
         log("(\(instance)) \(interface): no handshake with \(peers.count) peer\(peers.count == 1 ? "" : "s") \((now - since).value / 1000) ms after takeover; VIP announced again, handshaking anew")
