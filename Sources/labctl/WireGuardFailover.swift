@@ -20,6 +20,8 @@ import Glibc
 /// Every call comes from the speaker's thread; the lock only makes that provable.
 final class WireGuardFailover: Sendable {
     let instance: String
+    /// The VRRP instance's configuration: its VIPs, announced again before a handshake retry.
+    private let vrrpInstance: KeepalivedConfig.Instance
     let interface: String
     private let log: @Sendable (String) -> Void
     private let state: Mutex<State>
@@ -47,8 +49,6 @@ final class WireGuardFailover: Sendable {
         var takeover: (at: Microseconds, wallClock: HandshakeTime, total: Int, pending: Set<Key>, retryAt: Microseconds?)?
         /// Re-announces the VIPs before a handshake retry; nil if the raw sockets would not open.
         let announcer: AnnouncementSocket?
-        /// The VIPs and the interfaces the speaker announces them on.
-        let virtualAddresses: [(address: VRRPAddress, interface: String)]
         /// When a server that stepped down re-creates its peers (see `resetPeers`).
         var peerResetDue: Microseconds?
         /// The last check of the device, and when the next one is due (see `poll`).
@@ -68,6 +68,7 @@ final class WireGuardFailover: Sendable {
          log: @escaping @Sendable (String) -> Void) throws {
         func fail(_ message: String) -> KeepalivedConfigError { KeepalivedConfigError(binding.location, message) }
         instance = cfg.name
+        vrrpInstance = cfg
         interface = binding.interface
         self.log = log
         var key: EndpointSyncKey?
@@ -123,7 +124,7 @@ final class WireGuardFailover: Sendable {
         }
         state = Mutex(State(client: try WireGuardClient(), links: links, events: try LinkEvents(), sync: sync, key: key,
                             destinations: destinations, addresses: addresses, routes: routes, sources: sources,
-                            announcer: announcer, virtualAddresses: cfg.virtualAddresses.map { ($0.address, $0.device ?? cfg.vrrpInterface) }))
+                            announcer: announcer))
         // After the events socket opened, so that any later change comes as an event.
         state.withLock { s in s.linkUp = try? s.links.link(named: interface).isUp }
         let restored = addresses.map(\.description) + routes.map { "route \($0)" }
@@ -290,12 +291,9 @@ final class WireGuardFailover: Sendable {
     private func retryHandshakes(_ device: WGNetlink.Device, _ pending: Set<Key>, _ s: inout State, since: Microseconds, now: Microseconds) {
         let peers = device.peers.filter { pending.contains($0.publicKey) && $0.endpoint != nil }
         guard !peers.isEmpty else { return }
-        for (address, name) in s.virtualAddresses {
-            guard let info = try? InterfaceInfo.named(name) else { continue }
-            switch s.announcer {
-            case .some(let announcer): for _ in 0..<2 { try? announcer.announce(address, on: info) }
-            case .none: return
-            }
+        switch s.announcer {
+        case .some(let announcer): announcer.announceVirtualAddresses(of: vrrpInstance) { _ in }
+        case .none: return
         }
         guard recreate(peers, withEndpoints: true, &s, failure: "handshake retry") else { return }
         // A new peer with a persistent keepalive sent one as it was created.
@@ -477,6 +475,8 @@ final class WireGuardFailover: Sendable {
         }
     }
 
+    /// After a takeover: which peers have handshaked since, the retry for the others when it is
+    /// due, and one log line once all have (or after 30 s).
     private func noteHandshakes(_ device: WGNetlink.Device, _ s: inout State, now: Microseconds) {
         guard let t = s.takeover else { return }
         let done = device.peers.filter { t.pending.contains($0.publicKey) && $0.lastHandshake > t.wallClock }.map(\.publicKey)

@@ -448,12 +448,7 @@ final class SpeakerEngine {
         case .removeVirtualAddresses:
             removeAddresses(cfg)
         case .announceVirtualAddresses:
-            for vip in cfg.virtualAddresses {
-                guard let info = try? InterfaceInfo.named(vip.device ?? cfg.vrrpInterface) else { continue }
-                for _ in 0..<2 {
-                    do { try announcer.announce(vip.address, on: info) } catch { options.log("(\(cfg.name)) \(error)") }
-                }
-            }
+            announcer.announceVirtualAddresses(of: cfg) { options.log("(\(cfg.name)) \($0)") }
         case .transition(let from, let to):
             instances[index].transitions += 1
             let name = to == .initialize ? "STOP" : to.rawValue

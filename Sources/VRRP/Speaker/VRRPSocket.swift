@@ -190,6 +190,17 @@ public struct AnnouncementSocket: ~Copyable, @unchecked Sendable {  // one owner
             guard sent == packet.count else { throw VRRPSystemError.last("send gratuitous ARP for \(address)") }
         }
     }
+
+    /// Announces each virtual address of `instance` twice, from the interface it lives on (an
+    /// interface that is gone is skipped), as a new master does. Each failed send goes to `failed`.
+    public func announceVirtualAddresses(of instance: KeepalivedConfig.Instance, failed: (any Error) -> Void) {
+        for vip in instance.virtualAddresses {
+            guard let info = try? InterfaceInfo.named(vip.device ?? instance.vrrpInterface) else { continue }
+            for _ in 0..<2 {
+                do { try announce(vip.address, on: info) } catch { failed(error) }
+            }
+        }
+    }
 }
 
 /// bind(2) with any sockaddr type.
